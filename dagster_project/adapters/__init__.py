@@ -1,0 +1,34 @@
+"""One adapter per source; every adapter returns a :class:`~dagster_project.rows.Snapshot` (same row shape)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dagster_project.adapters import ecb, fixer, page, ticker_csv
+from dagster_project.rows import ParseError, Snapshot
+
+ADAPTERS = {"page": page, "ecb": ecb, "fixer": fixer, "ticker_csv": ticker_csv}
+SOURCES = tuple(ADAPTERS)
+
+
+def parse(source: str, data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> Snapshot:
+    try:
+        adapter = ADAPTERS[source]
+    except KeyError:
+        raise ParseError(f"unknown source {source!r} (known: {', '.join(SOURCES)})", file=file) from None
+    return adapter.parse(data, captured_at=captured_at, file=file)
+
+
+def detect(name: str, data: bytes) -> str:
+    """Which source a dropped file belongs to, from its name and first bytes."""
+    suffix = Path(name).suffix.lower()
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
+    if head.startswith(b"PK\x03\x04") or suffix == ".xml" or b"<gesmes" in head or b"<Cube" in head:
+        return "ecb"
+    if suffix == ".json" or head.startswith((b"{", b"[")):
+        return "fixer"
+    if suffix == ".csv":
+        first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+        return "ecb" if first.startswith("date,") and "symbol" not in first and "ticker" not in first else "ticker_csv"
+    return "page"

@@ -1,0 +1,82 @@
+"""Adapter for a vendor CSV export of ticker history: ``date, symbol, close`` at least.
+
+Optional columns: ``change`` (price units) and ``change_pct`` (percent; also accepted as ``pct``,
+``percent_change``, ``change_percent``). Column names are case-insensitive. Each row is one session's
+close, so ``session`` is the row's date (checked against the exchange calendar downstream).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import polars as pl
+
+from dagster_project.adapters._text import clean, decode, number_problem
+from dagster_project.rows import RATE_SCHEMA, TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, utc
+
+SOURCE = "ticker_csv"
+_ALIASES = {
+    "date": "date", "session": "date",
+    "symbol": "symbol", "ticker": "symbol",
+    "close": "close", "price": "close",
+    "change": "change",
+    "change_pct": "change_pct", "pct": "change_pct", "percent_change": "change_pct", "change_percent": "change_pct",
+}
+
+
+def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exchange: str = "XNYS") -> Snapshot:
+    captured_at = utc(captured_at)
+    text = decode(data, file)
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ParseError("empty CSV", file=file)
+    names = [_ALIASES.get(clean(h).lower()) for h in header]
+    missing = {"date", "symbol", "close"} - set(names)
+    if missing:
+        raise ParseError(f"header lacks column(s) {sorted(missing)} (needs date, symbol, close)", file=file, line=1)
+    where = {n: k for k, n in enumerate(names) if n}
+    rows: list[dict] = []
+    rejects: list[Reject] = []
+    seen: dict[tuple[dt.date, str], int] = {}
+    for row in reader:
+        lineno = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        cells = {n: clean(row[k]) if k < len(row) else "" for n, k in where.items()}
+        try:
+            day = dt.date.fromisoformat(cells["date"])
+        except ValueError:
+            raise ParseError(f"bad date {cells['date']!r} (expected YYYY-MM-DD)", file=file, line=lineno) from None
+        symbol = cells["symbol"].upper()
+        if not symbol:
+            rejects.append(Reject(lineno, ",".join(row), "empty symbol", day))
+            continue
+        pct_text = cells.get("change_pct", "").rstrip("%").strip()
+        problem = number_problem(cells["close"], positive=True)
+        if not problem and cells.get("change"):
+            problem = number_problem(cells["change"], positive=False)
+        if not problem and pct_text:
+            problem = number_problem(pct_text, positive=False)
+        if problem:
+            rejects.append(Reject(lineno, ",".join(row), f"{symbol}: {problem}", day))
+            continue
+        if (day, symbol) in seen:
+            rejects.append(Reject(lineno, ",".join(row), f"{symbol} on {day} already on line {seen[(day, symbol)]}: dropped", day))
+            continue
+        seen[(day, symbol)] = lineno
+        rows.append({
+            "source": SOURCE, "date": day, "captured_at": captured_at, "exchange": exchange, "session": day,
+            "symbol": symbol, "price": float(cells["close"]),
+            "change": float(cells["change"]) if cells.get("change") else None,
+            "change_pct": float(pct_text) if pct_text else None,
+            "price_text": cells["close"], "change_text": cells.get("change") or None,
+            "change_pct_text": cells.get("change_pct") or None,
+            "raw_file": None, "line": lineno,
+        })
+    if not rows and not rejects:
+        raise ParseError("no ticker rows", file=file)
+    tickers = pl.DataFrame(rows, schema=TICKER_SCHEMA)
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects, title="ticker history CSV")

@@ -1,0 +1,172 @@
+"""The raw layer: every fetched or dropped input stored byte for byte, never modified.
+
+Layout: ``<data>/raw/<source>/date=<YYYY-MM-DD>/<captured_at>.<ext>`` where ``date`` is the (last) data
+date the input holds and ``captured_at`` is UTC in basic ISO form (``20241128T120000Z``). An input that
+covers many dates (a history file) also gets a ``<name>.covers.json`` sidecar naming its first and last
+date, so a partition can find it without opening every file. Landing the same bytes twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+TS_FORMAT = "%Y%m%dT%H%M%SZ"
+_TS_NAME = re.compile(r"(\d{8}T\d{6}Z)(?:-[0-9a-f]{8})?")
+_EXT = re.compile(r"\.(txt|html?|csv|zip|xml|json)$", re.IGNORECASE)
+COVERS = ".covers.json"
+
+
+def ts_name(ts: dt.datetime) -> str:
+    return ts.astimezone(dt.timezone.utc).strftime(TS_FORMAT)
+
+
+def ts_from_name(name: str) -> dt.datetime | None:
+    m = _TS_NAME.match(Path(name).name)
+    return dt.datetime.strptime(m.group(1), TS_FORMAT).replace(tzinfo=dt.timezone.utc) if m else None
+
+
+def extension(name: str, data: bytes) -> str:
+    m = _EXT.search(name)
+    if m:
+        return m.group(1).lower()
+    head = data.lstrip()[:16]
+    if head.startswith(b"PK"):
+        return "zip"
+    if head.startswith(b"{"):
+        return "json"
+    if head.startswith(b"<"):
+        return "html" if b"html" in data[:512].lower() else "xml"
+    return "txt"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a hidden temp file beside ``path``, fsync, then rename into place (readers never see half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    source: str
+    captured_at: dt.datetime
+    first: dt.date
+    last: dt.date
+
+    @property
+    def multi_date(self) -> bool:
+        return self.first != self.last
+
+    def rel(self, data_dir: Path) -> str:
+        return self.path.relative_to(data_dir).as_posix()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, dates: list[dt.date],
+         name_hint: str = "") -> tuple[RawFile, bool]:
+    """Store ``data`` immutably; return (the raw file, whether it was new). Same bytes already landed -> reuse."""
+    if not dates:
+        raise ValueError("refusing to land an input that holds no dated rows")
+    first, last = min(dates), max(dates)
+    digest = sha256(data)
+    folder = data_dir / "raw" / source / f"date={last.isoformat()}"
+    for existing in raw_files_single(data_dir, source, last) + history_files(data_dir, source):
+        if existing.path.stat().st_size == len(data) and sha256(existing.path.read_bytes()) == digest:
+            return existing, False
+    ext = extension(name_hint, data)
+    path = folder / f"{ts_name(captured_at)}.{ext}"
+    if path.exists():  # same second, different bytes: keep both, never overwrite
+        path = folder / f"{ts_name(captured_at)}-{digest[:8]}.{ext}"
+    if first != last:
+        atomic_write(path.with_name(path.name + COVERS), json.dumps(
+            {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())
+    atomic_write(path, data)
+    return RawFile(path, source, captured_at, first, last), True
+
+
+def raw_files(data_dir: Path, source: str, day: dt.date | None = None) -> list[RawFile]:
+    """Raw inputs of ``source`` (all, or those that hold ``day``), oldest capture first."""
+    root = data_dir / "raw" / source
+    if not root.is_dir():
+        return []
+    out: list[RawFile] = []
+    folders = [root / f"date={day.isoformat()}"] if day else sorted(root.glob("date=*"))
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.name.endswith(COVERS) or not path.is_file():
+                continue
+            out.append(_raw_file(path, source))
+    if day:  # history files covering the day live under their own last date
+        for sidecar in root.glob(f"date=*/*{COVERS}"):
+            raw = _raw_file(sidecar.with_name(sidecar.name[: -len(COVERS)]), source)
+            if raw.first <= day <= raw.last and raw.path.parent.name != f"date={day.isoformat()}":
+                out.append(raw)
+    return sorted(out, key=lambda r: (r.captured_at, r.path.name))
+
+
+def _raw_file(path: Path, source: str) -> RawFile:
+    captured = ts_from_name(path.name)
+    if captured is None:
+        raise ValueError(f"{path}: raw file name is not <captured_at>.<ext>")
+    day = dt.date.fromisoformat(path.parent.name.removeprefix("date="))
+    sidecar = path.with_name(path.name + COVERS)
+    if sidecar.exists():
+        cov = json.loads(sidecar.read_text())
+        return RawFile(path, source, captured, dt.date.fromisoformat(cov["first"]), dt.date.fromisoformat(cov["last"]))
+    return RawFile(path, source, captured, day, day)
+
+
+def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[RawFile, list[dt.date]]:
+    """Which raw inputs make up each date's partition.
+
+    Every single-date snapshot of the day is kept (a page captured several times a day keeps each
+    capture). Of the history files covering a day, only the newest counts: a later history file
+    restates the same published values, and keeping both would double the rows.
+    """
+    plan: dict[RawFile, list[dt.date]] = {}
+    history = history_files(data_dir, source)
+    wanted = set(dates)
+    for day in sorted(wanted):
+        for raw in raw_files_single(data_dir, source, day):
+            plan.setdefault(raw, []).append(day)
+        covering = [h for h in history if h.first <= day <= h.last]
+        if covering:
+            plan.setdefault(covering[-1], []).append(day)
+    return plan
+
+
+def history_files(data_dir: Path, source: str) -> list[RawFile]:
+    """Inputs that hold many dates (they carry a covers sidecar), oldest capture first."""
+    root = data_dir / "raw" / source
+    found = [_raw_file(s.with_name(s.name[: -len(COVERS)]), source) for s in root.glob(f"date=*/*{COVERS}")]
+    return sorted(found, key=lambda r: (r.captured_at, r.path.name))
+
+
+def raw_files_single(data_dir: Path, source: str, day: dt.date) -> list[RawFile]:
+    folder = data_dir / "raw" / source / f"date={day.isoformat()}"
+    if not folder.is_dir():
+        return []
+    return [r for r in (_raw_file(p, source) for p in sorted(folder.iterdir())
+                        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(COVERS))
+            if not r.multi_date]

@@ -1,0 +1,163 @@
+"""The one row shape every source adapter returns.
+
+Rates are *units of ``currency`` per 1 ``base``*, exactly as the source published them; the published
+text is kept beside the parsed number so precision can be judged later (``XAU 0.0004`` has one
+significant digit, ``0.034944`` has five).
+
+The column names here are the Parquet column names (``source`` and ``date`` are the Hive partition
+keys of the files, so they are not stored inside them) and the JSON field names ``mdw parse`` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+RATE_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "date": pl.Date(),
+    "captured_at": pl.Datetime("us", "UTC"),
+    "base": pl.String(),
+    "currency": pl.String(),
+    "rate": pl.Float64(),
+    "rate_text": pl.String(),
+    "raw_file": pl.String(),
+    "line": pl.Int64(),
+}
+
+TICKER_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "date": pl.Date(),
+    "captured_at": pl.Datetime("us", "UTC"),
+    "exchange": pl.String(),
+    "session": pl.Date(),
+    "symbol": pl.String(),
+    "price": pl.Float64(),
+    "change": pl.Float64(),
+    "change_pct": pl.Float64(),
+    "price_text": pl.String(),
+    "change_text": pl.String(),
+    "change_pct_text": pl.String(),
+    "raw_file": pl.String(),
+    "line": pl.Int64(),
+}
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "date": pl.Date(),
+    "captured_at": pl.Datetime("us", "UTC"),
+    "raw_file": pl.String(),
+    "line": pl.Int64(),
+    "text": pl.String(),
+    "reason": pl.String(),
+}
+
+# Columns that are Hive partition keys: they live in the path (source=…/date=…), not in the file.
+PARTITION_COLUMNS = ("source", "date")
+
+DATASETS = {"rates": RATE_SCHEMA, "tickers": TICKER_SCHEMA, "rejects": REJECT_SCHEMA}
+
+
+class ParseError(ValueError):
+    """Input that cannot be read. Names the file, the line (when there is one) and the reason."""
+
+    def __init__(self, reason: str, *, file: str | None = None, line: int | None = None):
+        self.reason = reason
+        self.file = file
+        self.line = line
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.reason}"
+
+    def in_file(self, file: str) -> "ParseError":
+        return ParseError(self.reason, file=file, line=self.line)
+
+
+@dataclass
+class Reject:
+    """A line that was read but not trusted: quarantined and reported, never silently kept."""
+
+    line: int | None
+    text: str
+    reason: str
+    date: dt.date | None = None
+
+
+@dataclass
+class Snapshot:
+    """What one raw input holds, in the common row shape.
+
+    ``rates`` and ``tickers`` are polars frames with RATE_SCHEMA / TICKER_SCHEMA; ``dates`` are the
+    data dates the input covers (one for a page or a daily file, many for a history file).
+    """
+
+    source: str
+    captured_at: dt.datetime
+    rates: pl.DataFrame
+    tickers: pl.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    title: str | None = None
+
+    @property
+    def dates(self) -> list[dt.date]:
+        found = set(self.rates.get_column("date").to_list()) | set(self.tickers.get_column("date").to_list())
+        found |= {r.date for r in self.rejects if r.date is not None}
+        return sorted(found)
+
+    def rejects_frame(self, raw_file: str | None = None) -> pl.DataFrame:
+        rows = [
+            {
+                "source": self.source,
+                "date": r.date,
+                "captured_at": self.captured_at,
+                "raw_file": raw_file,
+                "line": r.line,
+                "text": r.text,
+                "reason": r.reason,
+            }
+            for r in self.rejects
+        ]
+        return pl.DataFrame(rows, schema=REJECT_SCHEMA)
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def rates_frame(
+    source: str,
+    captured_at: dt.datetime,
+    base: str | list[str],
+    dates: list[dt.date],
+    currencies: list[str],
+    rate_texts: list[str],
+    lines: list[int | None],
+) -> pl.DataFrame:
+    """Build a RATE_SCHEMA frame from parallel columns; ``rate`` is parsed from the published text."""
+    n = len(currencies)
+    return pl.DataFrame(
+        {
+            "source": [source] * n,
+            "date": dates,
+            "captured_at": [captured_at] * n,
+            "base": base if isinstance(base, list) else [base] * n,
+            "currency": currencies,
+            "rate": [float(t) for t in rate_texts],
+            "rate_text": rate_texts,
+            "raw_file": [None] * n,
+            "line": lines,
+        },
+        schema=RATE_SCHEMA,
+    )
+
+
+def utc(ts: dt.datetime) -> dt.datetime:
+    if ts.tzinfo is None:
+        raise ValueError(f"naive timestamp {ts!r}: captured_at must carry a time zone")
+    return ts.astimezone(dt.timezone.utc)

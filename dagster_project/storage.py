@@ -1,0 +1,66 @@
+"""The parsed layer: Hive-partitioned Parquet, one file per (dataset, source, date), written atomically.
+
+``<data>/warehouse/<dataset>/source=<s>/date=<d>/data.parquet``. A partition write goes to a hidden temp
+file in the same folder and is renamed over ``data.parquet``: readers see the old file or the new one,
+never half of either, and re-running a partition replaces it (same rows, never duplicates). A partition
+that now holds no rows is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.rows import DATASETS, PARTITION_COLUMNS
+
+FILE = "data.parquet"
+SORT_KEYS = {
+    "rates": ["captured_at", "currency"],
+    "tickers": ["captured_at", "symbol"],
+    "rejects": ["captured_at", "raw_file", "line", "text"],
+}
+
+
+def partition_path(warehouse: Path, dataset: str, source: str, day: dt.date) -> Path:
+    return warehouse / dataset / f"source={source}" / f"date={day.isoformat()}" / FILE
+
+
+def write_partition(warehouse: Path, dataset: str, source: str, day: dt.date, frame: pl.DataFrame) -> int:
+    """Replace one partition with ``frame`` (rows sorted for a stable order); return the row count."""
+    path = partition_path(warehouse, dataset, source, day)
+    if frame.height == 0:
+        if path.exists():
+            path.unlink()
+        _remove_empty_dirs(path.parent, stop=warehouse)
+        return 0
+    schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
+    body = frame.select(list(schema)).cast(schema).sort(SORT_KEYS[dataset], nulls_last=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{FILE}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        body.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return body.height
+
+
+def read_partition(warehouse: Path, dataset: str, source: str, day: dt.date) -> pl.DataFrame:
+    path = partition_path(warehouse, dataset, source, day)
+    if not path.exists():
+        return pl.DataFrame(schema=DATASETS[dataset])
+    body = pl.read_parquet(path)
+    return body.with_columns(pl.lit(source).alias("source"), pl.lit(day).alias("date")).select(list(DATASETS[dataset]))
+
+
+def _remove_empty_dirs(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
