@@ -73,6 +73,11 @@ class RawFile:
     def multi_date(self) -> bool:
         return self.first != self.last
 
+    @property
+    def rel_key(self) -> str:
+        """A stable key for this raw file (source, date folder, name)."""
+        return f"{self.source}/{self.path.parent.name}/{self.path.name}"
+
     def rel(self, data_dir: Path) -> str:
         return self.path.relative_to(data_dir).as_posix()
 

@@ -1,0 +1,7 @@
+"""The code location: merges each domain's definitions (sources, models, quality)."""
+
+import dagster as dg
+
+from dagster_project.defs.sources.definitions import defs as sources_defs
+
+defs = dg.Definitions.merge(sources_defs)

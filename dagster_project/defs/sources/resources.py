@@ -1,0 +1,143 @@
+"""Resources for the sources: where the warehouse lives and where each feed is read from.
+
+Each feed's ``location`` is an HTTP(S) URL or a local path, configured with ``dg.EnvVar`` (see
+``dagster_project.settings`` for the defaults that point at the bundled data).
+"""
+
+
+import datetime as dt
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dagster as dg
+
+from dagster_project import http, landing, pipeline
+from dagster_project.settings import apply_env_defaults
+
+apply_env_defaults()
+log = logging.getLogger("mdw.feeds")
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The data directory: raw/ (immutable inputs), warehouse/ (Parquet), the catalog and the inbox."""
+
+    data_dir: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    @property
+    def parquet(self) -> Path:
+        return self.path / "warehouse"
+
+    @property
+    def inbox(self) -> Path:
+        return self.path / "inbox"
+
+
+def _is_url(location: str) -> bool:
+    return urlparse(location).scheme in ("http", "https")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _read(location: str, timeout: float) -> tuple[bytes, str, dt.datetime]:
+    """Bytes, a file name and a capture time for a URL or a local file."""
+    if _is_url(location):
+        body, _ = http.fetch(location, timeout=timeout)
+        return body, Path(urlparse(location).path).name or "download", _now()
+    path = Path(location)
+    captured = landing.ts_from_name(path.name) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+    return path.read_bytes(), path.name, captured
+
+
+class EcbFeed(dg.ConfigurableResource):
+    """ECB reference rates: the history file (.zip/.csv) or the daily XML, as a URL or a path."""
+
+    location: str
+    timeout: float = 20.0
+
+    def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
+        plan = landing.snapshots_for(data_dir, "ecb", dates)
+        covered = {d for ds in plan.values() for d in ds}
+        if covered >= set(dates) or not self.location:
+            return []  # published reference rates never change: what is landed stays
+        body, name, captured = _read(self.location, self.timeout)
+        return [pipeline.land_input(data_dir, body, name=name, source="ecb", captured_at=captured)]
+
+
+class PageFeed(dg.ConfigurableResource):
+    """News page snapshots: a URL (fetched for today's partition only) or a folder of ``<captured_at>.txt|html``."""
+
+    location: str
+    timeout: float = 20.0
+
+    def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
+        if not self.location:
+            return []
+        if _is_url(self.location):
+            if _now().date() not in dates:
+                return []  # a page shows only the present: past partitions come from landed snapshots
+            body, _, captured = _read(self.location, self.timeout)
+            return [pipeline.land_input(data_dir, body, name=f"{landing.ts_name(captured)}.html", source="page", captured_at=captured)]
+        folder = Path(self.location)
+        wanted = set(dates)
+        out = []
+        for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:
+            captured = landing.ts_from_name(path.name)
+            if path.is_file() and captured and captured.date() in wanted:
+                out.append(pipeline.land_input(data_dir, path.read_bytes(), name=path.name, source="page", captured_at=captured))
+        return out
+
+
+class FixerApi(dg.ConfigurableResource):
+    """A Fixer-style API: ``<base_url>/latest`` and ``<base_url>/YYYY-MM-DD`` with ``access_key``."""
+
+    base_url: str = ""
+    access_key: str = ""
+    timeout: float = 20.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url and self.access_key)
+
+    def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
+        if not self.configured:
+            return []
+        today = _now().date()
+        out = []
+        for day in dates:
+            if day > today or landing.raw_files_single(data_dir, "fixer", day):
+                continue
+            endpoint = "latest" if day == today else day.isoformat()
+            body, _ = http.fetch(f"{self.base_url.rstrip('/')}/{endpoint}", params={"access_key": self.access_key},
+                                 timeout=self.timeout, expect=("json",))
+            captured = _now()
+            out.append(pipeline.land_input(data_dir, body, name=f"{landing.ts_name(captured)}.json", source="fixer", captured_at=captured))
+        return out
+
+
+class TickerCsvFeed(dg.ConfigurableResource):
+    """A folder (or file) of vendor ticker-history CSV exports named ``<captured_at>.csv`` or anything ``.csv``."""
+
+    location: str = ""
+
+    def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
+        folder = Path(self.location) if self.location else None
+        if folder is None or not folder.exists():
+            return []
+        files = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
+        return [pipeline.land_input(data_dir, f.read_bytes(), name=f.name, source="ticker_csv") for f in files]
+
+
+RESOURCES = {
+    "warehouse": Warehouse(data_dir=dg.EnvVar("MDW_DATA_DIR")),
+    "ecb_feed": EcbFeed(location=dg.EnvVar("MDW_ECB_LOCATION")),
+    "page_feed": PageFeed(location=dg.EnvVar("MDW_PAGE_LOCATION")),
+    "fixer_api": FixerApi(base_url=dg.EnvVar("MDW_FIXER_BASE_URL"), access_key=dg.EnvVar("MDW_FIXER_ACCESS_KEY")),
+    "ticker_csv_feed": TickerCsvFeed(location=dg.EnvVar("MDW_TICKER_CSV_LOCATION")),
+}

@@ -1,0 +1,36 @@
+"""Where the project's configuration comes from: ``MDW_*`` environment variables, read by ``dg.EnvVar``.
+
+Defaults point at the bundled data, so the UI and the CLI work on a fresh clone; any variable already
+set in the environment wins. Secrets (``MDW_FIXER_ACCESS_KEY``) have no default and are never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED = REPO / "data" / "bundled"
+PAGE_DATE = "2024-11-28"          # the bundled page snapshot's capture date
+ECB_FIRST_DATE = "1999-01-04"     # first day of the ECB reference rates
+
+DEFAULTS = {
+    "MDW_DATA_DIR": str(REPO / "data"),
+    "MDW_ECB_LOCATION": str(BUNDLED / "ecb" / "20261030T155600Z.zip"),
+    "MDW_PAGE_LOCATION": str(BUNDLED / "page"),
+    "MDW_FIXER_BASE_URL": "",
+    "MDW_FIXER_ACCESS_KEY": "",
+    "MDW_TICKER_CSV_LOCATION": str(BUNDLED / "ticker_csv"),
+}
+
+
+def apply_env_defaults() -> None:
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("DAGSTER_HOME", str(Path(os.environ["MDW_DATA_DIR"]).resolve() / "dagster_home"))
+
+
+def bundled_ecb_last_date() -> str:
+    """The newest date in the bundled ECB history, from its file name (captured that day)."""
+    name = Path(DEFAULTS["MDW_ECB_LOCATION"]).name
+    return f"{name[0:4]}-{name[4:6]}-{name[6:8]}"

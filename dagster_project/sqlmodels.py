@@ -1,0 +1,160 @@
+"""DuckDB over the Parquet warehouse: the SQL models under ``sql/`` and the catalog of views.
+
+Parquet is the source of truth. Every model runs in an in-memory DuckDB that reads Parquet and writes
+Parquet (temp file, then rename), so no run ever needs a lock on a database file. The catalog
+``<data>/warehouse.duckdb`` holds only views; it is rebuilt into a temp file and renamed into place,
+so an analyst's open session (read-only, as ``make sql`` opens it) never blocks a run and is never
+broken by one: it keeps the catalog it opened, and sees new data through its views.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.rows import DATASETS, PARTITION_COLUMNS
+from dagster_project.settings import REPO
+
+SQL_DIR = REPO / "sql"
+STAGING = ("stg_rates", "stg_tickers")
+MARTS = ("fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change")  # build order
+VIEWS = ("fx_cross_rates",)
+MART_DEPS = {
+    "fx_rates": ("stg_rates",),
+    "fx_daily_change": ("fx_rates",),
+    "ticker_quotes": ("stg_tickers",),
+    "ticker_daily_change": ("ticker_quotes",),
+    "fx_cross_rates": ("fx_rates",),
+}
+_DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "Float64": "DOUBLE", "Int64": "BIGINT"}
+
+
+def model_sql(name: str) -> str:
+    for folder in ("staging", "marts", "views"):
+        path = SQL_DIR / folder / f"{name}.sql"
+        if path.exists():
+            return path.read_text().strip().rstrip(";")
+    raise KeyError(f"no SQL model named {name!r} under {SQL_DIR}")
+
+
+def mart_path(data_dir: Path, name: str) -> Path:
+    return data_dir / "warehouse" / "marts" / f"{name}.parquet"
+
+
+def _lit(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def _shown(path: Path, relative_to: Path | None) -> str:
+    """A path as a view should name it: relative to ``relative_to`` when inside it (so a moved repo still works)."""
+    if relative_to is not None:
+        try:
+            return path.resolve().relative_to(relative_to.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.resolve().as_posix()
+
+
+def _empty_select(dataset: str) -> str:
+    cols = ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {name}" for name, t in DATASETS[dataset].items())
+    return f"select {cols} where false"
+
+
+def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[str]:
+    """CREATE VIEW statements for parsed data, staging models, marts and on-demand views, in dependency order."""
+    stmts = []
+    warehouse = data_dir / "warehouse"
+    for dataset in DATASETS:
+        root = warehouse / dataset
+        if any(root.glob("source=*/date=*/*.parquet")):
+            glob = _shown(root, relative_to) + "/source=*/date=*/*.parquet"
+            cols = ", ".join(DATASETS[dataset])
+            body = (f"select {cols} from read_parquet({_lit(glob)}, hive_partitioning = true, "
+                    f"hive_types = {{'source': VARCHAR, 'date': DATE}})")
+        else:
+            body = _empty_select(dataset)
+        stmts.append(f"create or replace view parsed_{dataset} as {body}")
+    for name in STAGING:
+        stmts.append(f"create or replace view {name} as {model_sql(name)}")
+    for name in MARTS:
+        path = mart_path(data_dir, name)
+        body = f"select * from read_parquet({_lit(_shown(path, relative_to))})" if path.exists() else model_sql(name)
+        stmts.append(f"create or replace view {name} as {body}")
+    for name in VIEWS:
+        stmts.append(f"create or replace view {name} as {model_sql(name)}")
+    return stmts
+
+
+def connect(data_dir: Path, *, relative_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with every warehouse view defined (no database file, no lock)."""
+    con = duckdb.connect(":memory:")
+    for stmt in view_statements(data_dir, relative_to=relative_to):
+        con.execute(stmt)
+    return con
+
+
+@dataclass
+class MartStats:
+    name: str
+    rows: int
+    seconds: float
+    first: str | None
+    last: str | None
+    preview: str
+
+
+def build_mart(data_dir: Path, name: str) -> MartStats:
+    """Materialize one mart to Parquet atomically, from the current parsed data and upstream marts."""
+    started = time.perf_counter()
+    path = mart_path(data_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    con = connect(data_dir)
+    try:
+        con.execute(f"copy ({model_sql(name)}) to {_lit(str(tmp))} (format parquet, compression zstd, row_group_size 122880)")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    key = "session" if name.startswith("ticker") else "date"
+    rows, first, last = con.execute(
+        f"select count(*), min({key})::varchar, max({key})::varchar from read_parquet({_lit(str(path))})").fetchone()
+    preview = con.execute(
+        f"select * from read_parquet({_lit(str(path))}) order by {key} desc limit 10").pl()
+    con.close()
+    return MartStats(name, rows, time.perf_counter() - started, first, last, _markdown(preview))
+
+
+def _markdown(frame) -> str:
+    if frame.height == 0:
+        return "(no rows)"
+    cols = frame.columns
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.iter_rows():
+        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:
+    """Write the catalog of views to a temp file and rename it over ``catalog`` (never locks a reader)."""
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    tmp = catalog.parent / f".{catalog.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        con = duckdb.connect(str(tmp))
+        for stmt in view_statements(data_dir, relative_to=relative_to):
+            con.execute(stmt)
+        con.execute("checkpoint")
+        con.close()
+        os.replace(tmp, catalog)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    return catalog

@@ -1,0 +1,15 @@
+-- Parsed rate quotes, one row per (source, date, captured_at, currency): units of `currency` per 1 `base`.
+with parsed as (
+    select * from parsed_rates
+)
+select
+    source,
+    date,
+    captured_at,
+    base,
+    currency,
+    rate,
+    rate_text,
+    raw_file,
+    line
+from parsed

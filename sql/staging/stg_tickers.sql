@@ -1,0 +1,20 @@
+-- Parsed ticker quotes, one row per (source, capture, symbol), stamped with the exchange session they show.
+with parsed as (
+    select * from parsed_tickers
+)
+select
+    source,
+    date as captured_date,
+    captured_at,
+    exchange,
+    session,
+    symbol,
+    price,
+    change,
+    change_pct,
+    price_text,
+    change_text,
+    change_pct_text,
+    raw_file,
+    line
+from parsed
