@@ -54,9 +54,12 @@ def fetch(url: str, *, params: dict[str, str] | None = None, timeout: float = 20
           expect: tuple[str, ...] = ()) -> tuple[bytes, str]:
     """GET ``url``; return (body, content type). ``expect`` lists acceptable content-type fragments."""
     shown = redact(str(httpx.URL(url, params=params)))
+    tries = 0
 
     @stamina.retry(on=_backoff, attempts=attempts, timeout=max(60.0, timeout * attempts), wait_initial=0.5, wait_max=8.0)
     def once() -> tuple[bytes, str]:
+        nonlocal tries
+        tries += 1
         with httpx.Client(timeout=timeout, follow_redirects=True) as client:
             resp = client.get(url, params=params)
             if resp.status_code == 429 or resp.status_code >= 500:
@@ -71,9 +74,9 @@ def fetch(url: str, *, params: dict[str, str] | None = None, timeout: float = 20
     except FetchError:
         raise
     except _Retryable as exc:
-        raise FetchError(f"{shown}: {exc} after {attempts} attempts") from None
+        raise FetchError(f"{shown}: {exc} after {tries} attempts") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"{shown}: {type(exc).__name__}: {redact(str(exc)) or 'no detail'} after {attempts} attempts") from None
+        raise FetchError(f"{shown}: {type(exc).__name__}: {redact(str(exc)) or 'no detail'} after {tries} attempts") from None
     if expect and not any(e in ctype.lower() for e in expect):
         raise FetchError(f"{shown}: unexpected content type {ctype!r} (expected {' or '.join(expect)})")
     return body, ctype

@@ -69,8 +69,11 @@ def parse_partitions(data_dir: Path, source: str, dates: list[dt.date]) -> Parse
         keep = pl.col("date").is_in(wanted) if raw.multi_date else pl.lit(True)
         frames["rates"].append(snap.rates.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))
         frames["tickers"].append(snap.tickers.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))
-        frames["rejects"].append(snap.rejects_frame(rel).filter(pl.col("date").is_null() | keep))
+        # a rejected line with no readable date is filed under the raw file's (last) date
+        rejects = snap.rejects_frame(rel).with_columns(pl.col("date").fill_null(raw.last))
+        frames["rejects"].append(rejects.filter(keep))
         stats.raw_files.append(rel)
+        progress_log.info("parsed %s", rel, extra={"step": f"parse {source}", "done": k, "total": len(plan)})
 
     warehouse = data_dir / "warehouse"
     datasets = (*SOURCE_DATASETS[source], "rejects")

@@ -45,6 +45,10 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
         lineno = reader.line_num
         if not any(c.strip() for c in row):
             continue
+        if len(row) > len(header):
+            rejects.append(Reject(lineno, ",".join(row), f"row has {len(row)} cells, header has {len(header)} "
+                                  "(a comma inside a number?)", None))
+            continue
         cells = {n: clean(row[k]) if k < len(row) else "" for n, k in where.items()}
         try:
             day = dt.date.fromisoformat(cells["date"])

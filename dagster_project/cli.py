@@ -1,0 +1,312 @@
+"""``mdw``: the project's command line (typer + rich).
+
+    mdw run                         the main job on the bundled data, with a summary
+    mdw backfill --from D --to D    one run per source over a date range (single-run backfill)
+    mdw ingest PATH...              land files and materialize the partitions they hold
+    mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
+    mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
+    mdw catalog                     rebuild data/warehouse.duckdb (views over the Parquet)
+    mdw ui                          the Dagster UI on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import warnings
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dagster_project.settings import PAGE_DATE, REPO, apply_env_defaults, bundled_ecb_last_date
+
+warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data warehouse: FX rates and tickers.")
+console = Console(stderr=True)
+out = Console()
+
+
+def _data_dir() -> Path:
+    apply_env_defaults()
+    return Path(os.environ["MDW_DATA_DIR"]).resolve()
+
+
+def _catalog_path() -> Path:
+    return _data_dir() / "warehouse.duckdb"
+
+
+class _ProgressHandler(logging.Handler):
+    """Feeds `mdw.progress` log records (step, done, total) into a rich progress bar."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "step", None)
+        if step is None:
+            return
+        if step not in self.tasks:
+            self.tasks[step] = self.progress.add_task(step, total=getattr(record, "total", None))
+        self.progress.update(self.tasks[step], completed=getattr(record, "done", 0), total=getattr(record, "total", None))
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list[tuple[str, float, object]]:
+    """Execute (label, assets, start, end) runs with a progress bar; stop at the first failure."""
+    from dagster_project import runner
+
+    inst = runner.instance()
+    results = []
+    log = logging.getLogger("mdw.progress")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    with _progress() as progress:
+        handler = _ProgressHandler(progress)
+        log.addHandler(handler)
+        try:
+            runs = progress.add_task("runs", total=len(plan))
+            for label, assets, start, end in plan:
+                progress.update(runs, description=f"run: {label}")
+                started = time.perf_counter()
+                result = runner.materialize(assets, start=start, end=end, inst=inst)
+                results.append((label, time.perf_counter() - started, result))
+                progress.advance(runs)
+                if not result.success:
+                    console.print(f"[red]run {label!r} failed:[/red] {runner.failure_message(result)}")
+                    raise typer.Exit(1)
+        finally:
+            log.removeHandler(handler)
+    return results
+
+
+def _refresh_catalog(quiet: bool = False) -> None:
+    from dagster_project import sqlmodels
+
+    try:
+        sqlmodels.build_catalog(_data_dir(), _catalog_path(), relative_to=Path.cwd())
+    except Exception as exc:  # the catalog is a convenience: a run never fails for it
+        if not quiet:
+            console.print(f"[yellow]catalog not refreshed ({exc}); the Parquet is up to date[/yellow]")
+
+
+def _summary(results, seconds: float) -> None:
+    from dagster_project import sqlmodels
+
+    con = sqlmodels.connect(_data_dir())
+    table = Table(title="Warehouse after this run", show_lines=False)
+    for col in ("dataset", "source", "partitions", "rows", "first date", "last date"):
+        table.add_column(col, justify="right" if col in ("partitions", "rows") else "left")
+    for dataset, key in (("parsed_rates", "date"), ("parsed_tickers", "date"), ("parsed_rejects", "date")):
+        for row in con.execute(
+            f"select source, count(distinct date), count(*), min({key})::varchar, max({key})::varchar "
+            f"from {dataset} group by source order by source").fetchall():
+            table.add_row(dataset.removeprefix("parsed_"), row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
+    for mart in sqlmodels.MARTS:
+        key = "session" if mart.startswith("ticker") else "date"
+        for row in con.execute(
+            f"select source, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
+            f"from {mart} group by source order by source").fetchall():
+            table.add_row(mart, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
+    out.print(table)
+    runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
+    out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}). Runs are in the Dagster UI: [bold]make ui[/bold].")
+
+
+SOURCE_CHOICES = ("ecb", "page", "fixer", "ticker_csv")
+
+
+@app.command()
+def run(days: Annotated[int, typer.Option(help="Days of ECB history to load, ending at the bundled file's last date.")] = 365) -> None:
+    """The main job on the bundled data: the page snapshot's date for every source, the last DAYS of ECB history, the models."""
+    from dagster_project.defs.models.assets import MODEL_ASSETS
+    from dagster_project.defs.sources.assets import SOURCE_ASSETS
+
+    started = time.perf_counter()
+    last = dt.date.fromisoformat(bundled_ecb_last_date())
+    first = last - dt.timedelta(days=days - 1)
+    page_day = dt.date.fromisoformat(PAGE_DATE)
+    page_week = page_day - dt.timedelta(days=page_day.weekday())  # the page's week, so ECB has a previous day
+    plan = [
+        (f"sources {page_day}", SOURCE_ASSETS["page"] + SOURCE_ASSETS["fixer"] + SOURCE_ASSETS["ticker_csv"], str(page_day), str(page_day)),
+        (f"ecb {page_week}..{page_week + dt.timedelta(days=6)}", SOURCE_ASSETS["ecb"], str(page_week), str(page_week + dt.timedelta(days=6))),
+        (f"ecb {first}..{last}", SOURCE_ASSETS["ecb"], str(first), str(last)),
+        ("models", MODEL_ASSETS, None, None),
+    ]
+    results = _run_plan(plan)
+    _refresh_catalog()
+    _summary(results, time.perf_counter() - started)
+    out.print(f"To backfill the whole ECB history (1999-01-04..{last}): [bold]make backfill[/bold] "
+              f"or [bold].venv/bin/mdw backfill --from 1999-01-04 --to {last} --source ecb[/bold]")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
+    source: Annotated[Optional[list[str]], typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
+    models: Annotated[bool, typer.Option(help="Rebuild the models afterwards.")] = True,
+) -> None:
+    """Materialize every partition from FROM to TO: one run per source (single-run backfill policy), then the models."""
+    from dagster_project.defs.models.assets import MODEL_ASSETS
+    from dagster_project.defs.sources.assets import SOURCE_ASSETS
+
+    try:
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as exc:
+        console.print(f"[red]bad date: {exc}[/red]")
+        raise typer.Exit(2) from None
+    if first > last:
+        console.print("[red]--from is after --to[/red]")
+        raise typer.Exit(2)
+    sources = source or list(SOURCE_CHOICES)
+    unknown = [s for s in sources if s not in SOURCE_CHOICES]
+    if unknown:
+        console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    assets = [a for s in sources for a in SOURCE_ASSETS[s]]
+    plan = [(f"{'+'.join(sources)} {first}..{last}", assets, str(first), str(last))]
+    if models:
+        plan.append(("models", MODEL_ASSETS, None, None))
+    results = _run_plan(plan)
+    _refresh_catalog()
+    _summary(results, time.perf_counter() - started)
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to land.")],
+           source: Annotated[Optional[str], typer.Option(help="Source of the files (default: detected).")] = None) -> None:
+    """Land files into the raw layer (validated first) and materialize the partitions they hold."""
+    from dagster_project import pipeline
+    from dagster_project.defs.models.assets import MODEL_ASSETS
+    from dagster_project.defs.sources.assets import SOURCE_ASSETS
+    from dagster_project.rows import ParseError
+
+    files = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p])]
+    plan, bad = [], 0
+    for f in files:
+        try:
+            landed = pipeline.land_input(_data_dir(), f.read_bytes(), name=f.name, source=source)
+        except (ParseError, OSError) as exc:
+            console.print(f"[red]rejected[/red] {exc}")
+            bad += 1
+            continue
+        dates = landed.snapshot.dates
+        state = "landed" if landed.new else "already landed"
+        out.print(f"{state} {f} -> {landed.raw.rel(_data_dir())} ({landed.raw.source}, {len(dates)} date(s) {dates[0]}..{dates[-1]})")
+        plan.append((f"{landed.raw.source} {dates[0]}..{dates[-1]}", SOURCE_ASSETS[landed.raw.source], str(dates[0]), str(dates[-1])))
+    if plan:
+        started = time.perf_counter()
+        results = _run_plan(plan + [("models", MODEL_ASSETS, None, None)])
+        _refresh_catalog()
+        _summary(results, time.perf_counter() - started)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def parse(
+    path: Annotated[Path, typer.Argument(help="A page (.txt/.html), ECB (.zip/.csv/.xml), Fixer (.json) or ticker CSV file.")],
+    source: Annotated[Optional[str], typer.Option(help="Source (default: detected from name and content).")] = None,
+    captured_at: Annotated[Optional[str], typer.Option(help="Capture time, ISO 8601 (default: from the file name, else its mtime).")] = None,
+) -> None:
+    """Print the normalized rows of one input as JSON lines (same field names as the Parquet columns)."""
+    from dagster_project import adapters, landing
+    from dagster_project.rows import ParseError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: {exc.strerror}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    when = (dt.datetime.fromisoformat(captured_at) if captured_at else None) or landing.ts_from_name(path.name) \
+        or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    try:
+        snap = adapters.parse(source or adapters.detect(path.name, data), data, captured_at=when, file=str(path))
+    except ParseError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        raise typer.Exit(2) from None
+    write = sys.stdout.write
+    for dataset, frame in (("rates", snap.rates), ("tickers", snap.tickers), ("rejects", snap.rejects_frame(str(path)))):
+        for row in frame.iter_rows(named=True):
+            write(json.dumps({"dataset": dataset, **row}, default=_json_default) + "\n")
+    if snap.rejects:
+        print(f"{path}: {len(snap.rejects)} line(s) quarantined (dataset 'rejects')", file=sys.stderr)
+
+
+def _json_default(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+@app.command()
+def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none opens the DuckDB CLI on the catalog.")] = None,
+        csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False) -> None:
+    """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything)."""
+    from dagster_project import sqlmodels
+
+    if query is None:
+        _refresh_catalog(quiet=True)
+        cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
+        if not cli:
+            console.print("[red]duckdb CLI not found (pip install duckdb-cli)[/red]")
+            raise typer.Exit(2)
+        os.execv(cli, [cli, "-readonly", str(_catalog_path())])
+    con = sqlmodels.connect(_data_dir())
+    try:
+        frame = con.execute(query).pl()
+    except Exception as exc:  # duckdb errors: show them as the DuckDB CLI would
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    if csv:
+        sys.stdout.write(frame.write_csv())
+        return
+    table = Table(show_lines=False)
+    for name in frame.columns:
+        table.add_column(name)
+    for row in frame.iter_rows():
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    out.print(table)
+    console.print(f"{frame.height} row(s)")
+
+
+@app.command()
+def catalog(quiet: Annotated[bool, typer.Option()] = False) -> None:
+    """(Re)build data/warehouse.duckdb: views over the Parquet, with paths relative to the current directory."""
+    _refresh_catalog(quiet=quiet)
+    if not quiet:
+        out.print(f"catalog: {_catalog_path()}")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
+    """Start the Dagster UI (webserver and daemon) with the project's Dagster home."""
+    from dagster_project import runner
+
+    runner.instance()
+    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "dagster_project.definitions"]
+    os.execv(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    app()
