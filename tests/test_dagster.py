@@ -1,0 +1,100 @@
+"""The Dagster layer: definitions load, one asset in isolation, materialize runs, the inbox sensor."""
+
+import datetime as dt
+import os
+import shutil
+
+import dagster as dg
+import pytest
+from conftest import BUNDLED_PAGE, FIXTURES
+
+from dagster_project.defs.sources import assets, sensors
+from dagster_project.defs.sources.resources import EcbFeed, PageFeed, Warehouse
+
+
+def test_all_definitions_load():
+    from dagster_project.definitions import defs
+
+    defs.resolve_all_job_defs()
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["raw_ecb"] == "raw" and groups["ecb_rates"] == "parsed" and groups["fx_rates"] == "models"
+    assert {g for g in groups.values()} == {"raw", "parsed", "models"}
+    for key in ("raw_page", "page_rates", "page_tickers", "fixer_rates", "ticker_csv_tickers"):
+        assert graph.get(dg.AssetKey(key)).partitions_def is not None
+    assert defs.resolve_sensor_def("inbox_sensor")
+    assert {"warehouse", "ecb_feed", "page_feed", "fixer_api", "ticker_csv_feed"} <= set(defs.resources)
+
+
+def test_one_asset_with_build_asset_context(data_dir):
+    warehouse = Warehouse(data_dir=str(data_dir))
+    feed = PageFeed(location=str(BUNDLED_PAGE.parent))
+    context = dg.build_asset_context(partition_key="2024-11-28")
+    result = assets.raw_page(context, warehouse=warehouse, page_feed=feed)
+    assert result.metadata["new_raw_files"].value == ["raw/page/date=2024-11-28/20241128T120000Z.txt"]
+    assert (data_dir / "raw" / "page" / "date=2024-11-28" / BUNDLED_PAGE.name).exists()
+
+
+def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
+    from dagster_project.defs.models.assets import MART_ASSETS, fx_cross_rates
+
+    resources = {
+        "warehouse": Warehouse(data_dir=str(data_dir)),
+        "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv")),
+        "page_feed": PageFeed(location=str(BUNDLED_PAGE.parent)),
+    }
+    tags = {"dagster/asset_partition_range_start": "2024-11-25", "dagster/asset_partition_range_end": "2024-11-29"}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([assets.raw_ecb, assets.ecb_rates, assets.raw_page, assets.page_parsed],
+                                resources=resources, instance=instance, tags=tags)
+        assert result.success
+        events = result.get_asset_materialization_events()
+        by_key = {}
+        for e in events:
+            by_key.setdefault(e.asset_key.to_user_string(), set()).add(e.partition)
+        assert by_key["ecb_rates"] == {f"2024-11-{d}" for d in range(25, 30)}  # one run, five partitions
+        meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in events}
+        assert meta["ecb_rates"]["dagster/row_count"].value == 5 * 30 - 0  # 5 TARGET days, 30 currencies
+        assert meta["page_rates"]["dagster/row_count"].value == 168
+        models = dg.materialize([*MART_ASSETS, fx_cross_rates], resources={"warehouse": Warehouse(data_dir=str(data_dir))},
+                                instance=instance)
+        assert models.success
+        fx = {e.asset_key.to_user_string(): e.materialization.metadata for e in models.get_asset_materialization_events()}
+        assert fx["fx_rates"]["dagster/row_count"].value == 150 + 168
+        assert fx["ticker_quotes"]["first"].value == "2024-11-27"
+        assert fx["fx_rates"]["newest_rows"].value.count("| 2024-11-29 | ecb |") == 10
+
+
+def test_a_weekend_is_an_empty_partition_not_a_failure(data_dir):
+    resources = {"warehouse": Warehouse(data_dir=str(data_dir)),
+                 "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"))}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([assets.raw_ecb, assets.ecb_rates], resources=resources, instance=instance,
+                                partition_key="2024-11-30")
+        assert result.success
+        (meta,) = [e.materialization.metadata for e in result.get_asset_materialization_events()
+                   if e.asset_key.to_user_string() == "ecb_rates"]
+        assert meta["dagster/row_count"].value == 0
+
+
+def test_inbox_sensor_lands_files_and_requests_their_partitions(data_dir):
+    inbox = data_dir / "inbox"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "ecb" / "eurofxref-daily-2024-11-28.xml", inbox / "daily.xml")
+    shutil.copy(FIXTURES / "ticker_csv" / "history.csv", inbox / "history.csv")
+    (inbox / "broken.json").write_text('{"success": false, "error": {"code": 104, "type": "usage_limit_reached"}}')
+    outside = data_dir.parent / "secret.txt"
+    outside.write_text("EUR -\nUSD 1.0\n")
+    os.symlink(outside, inbox / "link.txt")
+    with dg.build_sensor_context(resources={"warehouse": Warehouse(data_dir=str(data_dir))}) as context:
+        requests = sensors.inbox_sensor(context)
+    by_file = {r.tags["mdw/inbox_file"]: r for r in requests}
+    assert set(by_file) == {"daily.xml", "history.csv"}
+    assert by_file["daily.xml"].partition_key_range == dg.PartitionKeyRange("2024-11-28", "2024-11-28")
+    assert by_file["history.csv"].partition_key_range == dg.PartitionKeyRange("2024-11-25", "2024-11-27")
+    assert [k.to_user_string() for k in by_file["history.csv"].asset_selection] == ["raw_ticker_csv", "ticker_csv_tickers"]
+    assert (inbox / "rejected" / "broken.json").exists()
+    assert "provider error 104" in (inbox / "rejected" / "broken.json.reason.txt").read_text()
+    assert (inbox / "link.txt").is_symlink() and not list((data_dir / "raw").rglob("*secret*"))
+    with dg.build_sensor_context(resources={"warehouse": Warehouse(data_dir=str(data_dir))}) as context:
+        assert isinstance(sensors.inbox_sensor(context), dg.SkipReason)
