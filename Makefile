@@ -28,6 +28,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Only the end-to-end tests (CLI in a subprocess; later the UI in a browser).
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e
+
 ## The Dagster UI on 127.0.0.1:$(PORT) with the project's Dagster home (runs from `make run` show up).
 ui: $(STAMP)
 	$(BIN)/mdw ui --port $(PORT)
