@@ -1,8 +1,11 @@
-"""The code location: merges each domain's definitions (sources, models)."""
+"""The code location: merges each domain's definitions (sources, models).
+
+Only one ``Definitions`` object may live at module scope here, so the domains are imported as modules.
+"""
 
 import dagster as dg
 
-from dagster_project.defs.models.definitions import defs as models_defs
-from dagster_project.defs.sources.definitions import defs as sources_defs
+from dagster_project.defs.models import definitions as models
+from dagster_project.defs.sources import definitions as sources
 
-defs = dg.Definitions.merge(sources_defs, models_defs)
+defs = dg.Definitions.merge(sources.defs, models.defs)

@@ -98,3 +98,18 @@ def test_inbox_sensor_lands_files_and_requests_their_partitions(data_dir):
     assert (inbox / "link.txt").is_symlink() and not list((data_dir / "raw").rglob("*secret*"))
     with dg.build_sensor_context(resources={"warehouse": Warehouse(data_dir=str(data_dir))}) as context:
         assert isinstance(sensors.inbox_sensor(context), dg.SkipReason)
+
+
+@pytest.mark.e2e
+def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path):
+    """`dagster dev` refuses a module with two Definitions at module scope: validate it the same way."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run([str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, "DAGSTER_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "All code locations passed validation" in result.stderr + result.stdout
