@@ -14,6 +14,8 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,19 +48,29 @@ def extension(name: str, data: bytes) -> str:
     return "txt"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a hidden temp file beside ``path``, fsync, then rename into place (readers never see half)."""
+@contextmanager
+def replacing(path: Path, *, sidecars: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a hidden temp path beside ``path``; when the block succeeds, fsync it and rename it over ``path``.
+
+    Readers see the old file or the new one, never half of either; on failure the temp file (and any
+    ``sidecars`` suffixes of it, such as a DuckDB ``.wal``) is removed and ``path`` is untouched.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        yield tmp
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in sidecars)):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
 
 
 @dataclass(frozen=True)
@@ -106,28 +118,6 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
             {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())
     atomic_write(path, data)
     return RawFile(path, source, captured_at, first, last), True
-
-
-def raw_files(data_dir: Path, source: str, day: dt.date | None = None) -> list[RawFile]:
-    """Raw inputs of ``source`` (all, or those that hold ``day``), oldest capture first."""
-    root = data_dir / "raw" / source
-    if not root.is_dir():
-        return []
-    out: list[RawFile] = []
-    folders = [root / f"date={day.isoformat()}"] if day else sorted(root.glob("date=*"))
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith(".") or path.name.endswith(COVERS) or not path.is_file():
-                continue
-            out.append(_raw_file(path, source))
-    if day:  # history files covering the day live under their own last date
-        for sidecar in root.glob(f"date=*/*{COVERS}"):
-            raw = _raw_file(sidecar.with_name(sidecar.name[: -len(COVERS)]), source)
-            if raw.first <= day <= raw.last and raw.path.parent.name != f"date={day.isoformat()}":
-                out.append(raw)
-    return sorted(out, key=lambda r: (r.captured_at, r.path.name))
 
 
 def _raw_file(path: Path, source: str) -> RawFile:

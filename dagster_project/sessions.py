@@ -32,13 +32,3 @@ def session_at(captured_at: dt.datetime, exchange: str = "XNYS") -> dt.date:
     if cal.is_trading_minute(minute):
         return cal.minute_to_session(minute).date()
     return cal.minute_to_past_session(minute).date()
-
-
-def is_session(day: dt.date, exchange: str = "XNYS") -> bool:
-    return bool(calendar(exchange).is_session(pd.Timestamp(day)))
-
-
-def previous_session(day: dt.date, exchange: str = "XNYS") -> dt.date:
-    cal = calendar(exchange)
-    return cal.date_to_session(pd.Timestamp(day), direction="previous").date() if not cal.is_session(pd.Timestamp(day)) \
-        else cal.previous_session(pd.Timestamp(day)).date()

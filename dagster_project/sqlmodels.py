@@ -9,15 +9,14 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.rows import DATASETS, PARTITION_COLUMNS
+from dagster_project.landing import replacing
+from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"
@@ -112,17 +111,9 @@ def build_mart(data_dir: Path, name: str) -> MartStats:
     """Materialize one mart to Parquet atomically, from the current parsed data and upstream marts."""
     started = time.perf_counter()
     path = mart_path(data_dir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
     con = connect(data_dir)
-    try:
+    with replacing(path) as tmp:
         con.execute(f"copy ({model_sql(name)}) to {_lit(str(tmp))} (format parquet, compression zstd, row_group_size 122880)")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     key = "session" if name.startswith("ticker") else "date"
     rows, first, last = con.execute(
         f"select count(*), min({key})::varchar, max({key})::varchar from read_parquet({_lit(str(path))})").fetchone()
@@ -144,17 +135,12 @@ def _markdown(frame) -> str:
 
 def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:
     """Write the catalog of views to a temp file and rename it over ``catalog`` (never locks a reader)."""
-    catalog.parent.mkdir(parents=True, exist_ok=True)
-    tmp = catalog.parent / f".{catalog.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+    with replacing(catalog, sidecars=(".wal",)) as tmp:
         con = duckdb.connect(str(tmp))
-        for stmt in view_statements(data_dir, relative_to=relative_to):
-            con.execute(stmt)
-        con.execute("checkpoint")
-        con.close()
-        os.replace(tmp, catalog)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
+        try:
+            for stmt in view_statements(data_dir, relative_to=relative_to):
+                con.execute(stmt)
+            con.execute("checkpoint")
+        finally:
+            con.close()
     return catalog

@@ -9,12 +9,11 @@ that now holds no rows is removed.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
 FILE = "data.parquet"
@@ -39,16 +38,8 @@ def write_partition(warehouse: Path, dataset: str, source: str, day: dt.date, fr
         return 0
     schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
     body = frame.select(list(schema)).cast(schema).sort(SORT_KEYS[dataset], nulls_last=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{FILE}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+    with replacing(path) as tmp:
         body.write_parquet(tmp, compression="zstd", statistics=True)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return body.height
 
 
