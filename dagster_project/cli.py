@@ -16,20 +16,18 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
-
-import warnings
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project.settings import PAGE_DATE, REPO, apply_env_defaults, bundled_ecb_last_date
+from dagster_project.settings import PAGE_DATE, apply_env_defaults, bundled_ecb_last_date
 
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data warehouse: FX rates and tickers.")
@@ -113,17 +111,13 @@ def _summary(results, seconds: float) -> None:
     table = Table(title="Warehouse after this run", show_lines=False)
     for col in ("dataset", "source", "partitions", "rows", "first date", "last date"):
         table.add_column(col, justify="right" if col in ("partitions", "rows") else "left")
-    for dataset, key in (("parsed_rates", "date"), ("parsed_tickers", "date"), ("parsed_rejects", "date")):
-        for row in con.execute(
-            f"select source, count(distinct date), count(*), min({key})::varchar, max({key})::varchar "
-            f"from {dataset} group by source order by source").fetchall():
-            table.add_row(dataset.removeprefix("parsed_"), row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
-    for mart in sqlmodels.MARTS:
-        key = "session" if mart.startswith("ticker") else "date"
+    relations = [(name, f"parsed_{name}", "date") for name in ("rates", "tickers", "rejects")]
+    relations += [(mart, mart, sqlmodels.time_key(mart)) for mart in sqlmodels.MARTS]
+    for label, relation, key in relations:
         for row in con.execute(
             f"select source, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
-            f"from {mart} group by source order by source").fetchall():
-            table.add_row(mart, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
+            f"from {relation} group by source order by source").fetchall():
+            table.add_row(label, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
     out.print(table)
     runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
     out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}). Runs are in the Dagster UI: [bold]make ui[/bold].")

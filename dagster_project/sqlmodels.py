@@ -41,6 +41,11 @@ def model_sql(name: str) -> str:
     raise KeyError(f"no SQL model named {name!r} under {SQL_DIR}")
 
 
+def time_key(name: str) -> str:
+    """The time column of a mart: ticker marts are per exchange session, FX marts per date."""
+    return "session" if name.startswith("ticker") else "date"
+
+
 def mart_path(data_dir: Path, name: str) -> Path:
     return data_dir / "warehouse" / "marts" / f"{name}.parquet"
 
@@ -114,16 +119,17 @@ def build_mart(data_dir: Path, name: str) -> MartStats:
     con = connect(data_dir)
     with replacing(path) as tmp:
         con.execute(f"copy ({model_sql(name)}) to {_lit(str(tmp))} (format parquet, compression zstd, row_group_size 122880)")
-    key = "session" if name.startswith("ticker") else "date"
+    key = time_key(name)
     rows, first, last = con.execute(
         f"select count(*), min({key})::varchar, max({key})::varchar from read_parquet({_lit(str(path))})").fetchone()
     preview = con.execute(
         f"select * from read_parquet({_lit(str(path))}) order by {key} desc limit 10").pl()
     con.close()
-    return MartStats(name, rows, time.perf_counter() - started, first, last, _markdown(preview))
+    return MartStats(name, rows, time.perf_counter() - started, first, last, markdown_table(preview))
 
 
-def _markdown(frame) -> str:
+def markdown_table(frame) -> str:
+    """A polars frame as a Markdown table (for Dagster metadata)."""
     if frame.height == 0:
         return "(no rows)"
     cols = frame.columns

@@ -10,9 +10,10 @@ previous as (
         base,
         currency,
         rate,
-        lag(date) over (partition by source, base, currency order by date) as prev_date,
-        lag(rate) over (partition by source, base, currency order by date) as prev_rate
+        lag(date) over by_currency as prev_date,
+        lag(rate) over by_currency as prev_rate
     from rates
+    window by_currency as (partition by source, base, currency order by date)
 )
 select
     date,

@@ -6,9 +6,10 @@ with quotes as (
 previous as (
     select
         *,
-        lag(session) over (partition by source, symbol order by session) as prev_session,
-        lag(price) over (partition by source, symbol order by session) as prev_price
+        lag(session) over by_symbol as prev_session,
+        lag(price) over by_symbol as prev_price
     from quotes
+    window by_symbol as (partition by source, symbol order by session)
 )
 select
     session,

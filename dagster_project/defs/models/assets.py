@@ -53,7 +53,7 @@ def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     ).pl()
     con.close()
     return dg.MaterializeResult(metadata={
-        "pairs_on_newest_date": dg.MetadataValue.md(sqlmodels._markdown(pairs)),
+        "pairs_on_newest_date": dg.MetadataValue.md(sqlmodels.markdown_table(pairs)),
         "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql('fx_cross_rates')}\n```"),
     })
 

@@ -121,4 +121,3 @@ SOURCE_ASSETS = {
     "fixer": ["raw_fixer", "fixer_rates"],
     "ticker_csv": ["raw_ticker_csv", "ticker_csv_tickers"],
 }
-PARSED_ASSETS = {"ecb": ["ecb_rates"], "page": ["page_rates", "page_tickers"], "fixer": ["fixer_rates"], "ticker_csv": ["ticker_csv_tickers"]}

@@ -6,7 +6,6 @@ ignored, and the raw path is built from the content (source, date, capture time)
 """
 
 
-import datetime as dt
 import shutil
 
 import dagster as dg
