@@ -5,6 +5,7 @@
     mdw ingest PATH...              land files and materialize the partitions they hold
     mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
     mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
+    mdw checks [--date D] [--source S]   the data-quality findings as a table
     mdw catalog                     rebuild data/warehouse.duckdb (views over the Parquet)
     mdw ui                          the Dagster UI on 127.0.0.1
 """
@@ -119,6 +120,17 @@ def _summary(results, seconds: float) -> None:
             f"from {relation} group by source order by source").fetchall():
             table.add_row(label, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
     out.print(table)
+    findings = con.execute(
+        "select check_name, count(*) filter (where severity = 'ERROR'), count(*) filter (where severity = 'WARN'), "
+        "string_agg(distinct source, ', ' order by source) from dq_findings group by check_name order by check_name").fetchall()
+    if findings:
+        checks = Table(title="Data-quality findings (mdw checks)")
+        for col in ("check", "ERROR", "WARN", "sources"):
+            checks.add_column(col, justify="right" if col in ("ERROR", "WARN") else "left")
+        for name, errors, warns, srcs in findings:
+            checks.add_row(name, f"{errors:,}", f"{warns:,}", srcs)
+        out.print(checks)
+    con.close()
     runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
     out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}). Runs are in the Dagster UI: [bold]make ui[/bold].")
 
@@ -140,8 +152,8 @@ def run(days: Annotated[int, typer.Option(help="Days of ECB history to load, end
     plan = [
         (f"sources {page_day}", SOURCE_ASSETS["page"] + SOURCE_ASSETS["fixer"] + SOURCE_ASSETS["ticker_csv"], str(page_day), str(page_day)),
         (f"ecb {page_week}..{page_week + dt.timedelta(days=6)}", SOURCE_ASSETS["ecb"], str(page_week), str(page_week + dt.timedelta(days=6))),
-        (f"ecb {first}..{last}", SOURCE_ASSETS["ecb"], str(first), str(last)),
-        ("models", MODEL_ASSETS, None, None),
+        # the models run with the last source run, so a blocking check failure stops them
+        (f"ecb {first}..{last} + models", SOURCE_ASSETS["ecb"] + MODEL_ASSETS, str(first), str(last)),
     ]
     results = _run_plan(plan)
     _refresh_catalog()
@@ -157,7 +169,7 @@ def backfill(
     source: Annotated[Optional[list[str]], typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
     models: Annotated[bool, typer.Option(help="Rebuild the models afterwards.")] = True,
 ) -> None:
-    """Materialize every partition from FROM to TO: one run per source (single-run backfill policy), then the models."""
+    """Materialize every partition from FROM to TO, with their checks, and the models: one run (single-run backfill policy)."""
     from dagster_project.defs.models.assets import MODEL_ASSETS
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
@@ -175,10 +187,8 @@ def backfill(
         console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
         raise typer.Exit(2)
     started = time.perf_counter()
-    assets = [a for s in sources for a in SOURCE_ASSETS[s]]
-    plan = [(f"{'+'.join(sources)} {first}..{last}", assets, str(first), str(last))]
-    if models:
-        plan.append(("models", MODEL_ASSETS, None, None))
+    assets = [a for s in sources for a in SOURCE_ASSETS[s]] + (MODEL_ASSETS if models else [])
+    plan = [(f"{'+'.join(sources)} {first}..{last}" + (" + models" if models else ""), assets, str(first), str(last))]
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
@@ -282,6 +292,54 @@ def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none op
         table.add_row(*("NULL" if v is None else str(v) for v in row))
     out.print(table)
     console.print(f"{frame.height} row(s)")
+
+
+@app.command()
+def checks(
+    date: Annotated[Optional[str], typer.Option(help="Only this date (YYYY-MM-DD), or a range FROM..TO.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only this source.")] = None,
+    check: Annotated[Optional[str], typer.Option(help="Only this check.")] = None,
+    severity: Annotated[Optional[str], typer.Option(help="Only WARN or ERROR.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show (0: all).")] = 200,
+    csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Print the data-quality findings (the dq_findings view), newest first, and a count per check and severity."""
+    from dagster_project import sqlmodels
+
+    where, params = [], {}
+    if date:
+        first, _, last = date.partition("..")
+        try:
+            params["first"], params["last"] = dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)
+        except ValueError as exc:
+            console.print(f"[red]bad --date: {exc}[/red]")
+            raise typer.Exit(2) from None
+        where.append("date between $first and $last")
+    for name, value in (("source", source), ("check_name", check), ("severity", severity.upper() if severity else None)):
+        if value:
+            where.append(f"{name} = ${name}")
+            params[name] = value
+    clause = ("where " + " and ".join(where)) if where else ""
+    con = sqlmodels.connect(_data_dir())
+    frame = con.execute(
+        f"select date, source, asset, check_name, severity, subject, observed, expected, detail from dq_findings {clause} "
+        "order by date desc, source, check_name, subject" + (" limit $limit" if limit else ""),
+        {**params, **({"limit": limit} if limit else {})}).pl()
+    counts = con.execute(
+        f"select check_name, severity, count(*) as findings from dq_findings {clause} group by all order by 1, 2", params).fetchall()
+    con.close()
+    if csv:
+        sys.stdout.write(frame.write_csv())
+        return
+    table = Table(show_lines=False)
+    for name in frame.columns:
+        table.add_column(name, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    total = sum(n for _, _, n in counts)
+    summary = ", ".join(f"{name} {sev} {n:,}" for name, sev, n in counts)
+    console.print(f"{total:,} finding(s){' (showing ' + str(frame.height) + ')' if frame.height < total else ''}: {summary or 'none'}")
 
 
 @app.command()

@@ -40,12 +40,16 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
     """One run over ``assets``; a partition range when ``start``/``end`` are given (single-run backfill)."""
     job = definitions().resolve_implicit_global_asset_job_def()
     all_tags = dict(tags or {})
-    if start is not None:
+    partition_key = None
+    if start is not None and str(end or start) == str(start):
+        partition_key = str(start)  # one partition: checks record their result against it
+    elif start is not None:
         all_tags.update(range_tags(start, end or start))
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     return job.execute_in_process(
         instance=inst or instance(),
         asset_selection=[dg.AssetKey(a) for a in assets],
+        partition_key=partition_key,
         tags=all_tags,
         run_config=quiet,
         raise_on_error=False,

@@ -32,3 +32,56 @@ def session_at(captured_at: dt.datetime, exchange: str = "XNYS") -> dt.date:
     if cal.is_trading_minute(minute):
         return cal.minute_to_session(minute).date()
     return cal.minute_to_past_session(minute).date()
+
+
+def is_session(exchange: str, day: dt.date) -> bool:
+    return bool(calendar(exchange).is_session(pd.Timestamp(day)))
+
+
+@lru_cache(maxsize=1)
+def _target_rules() -> list[dict]:
+    import csv
+
+    from dagster_project.settings import REPO
+
+    with open(REPO / "data" / "reference" / "target_holidays.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def target_closed(day: dt.date) -> str | None:
+    """The TARGET closing day ``day`` is (data/reference/target_holidays.csv), or None when TARGET is open."""
+    from dateutil.easter import easter
+
+    for rule in _target_rules():
+        if day < dt.date.fromisoformat(rule["valid_from"]):
+            continue
+        if rule["easter_offset"]:
+            if day == easter(day.year) + dt.timedelta(days=int(rule["easter_offset"])):
+                return rule["name"]
+        elif (day.month, day.day) == (int(rule["month"]), int(rule["day"])):
+            if rule["name"] == "New Year's Eve" and day.year > 2001:  # TARGET closed on 31 December 1999-2001 only
+                continue
+            return rule["name"]
+    return None
+
+
+def publication_days(calendar_name: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Days a source on ``calendar_name`` publishes: TARGET days, exchange sessions (XNYS…), or every day."""
+    days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
+    if calendar_name == "daily":
+        return days
+    if calendar_name == "TARGET":
+        return [d for d in days if d.weekday() < 5 and target_closed(d) is None]
+    return [d for d in days if is_session(calendar_name, d)]
+
+
+def due_publications(calendar_name: str, timezone: str, publish_time: str, last: dt.date,
+                     now: dt.datetime) -> list[dt.date]:
+    """Publication days after ``last`` whose publication time (local to the source) has passed at ``now``."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(timezone)
+    local_now = now.astimezone(tz)
+    hour, minute = (int(x) for x in publish_time.split(":"))
+    days = publication_days(calendar_name, last + dt.timedelta(days=1), local_now.date()) if local_now.date() > last else []
+    return [d for d in days if dt.datetime(d.year, d.month, d.day, hour, minute, tzinfo=tz) <= local_now]

@@ -15,18 +15,19 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project import quality
 from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"
-STAGING = ("stg_rates", "stg_tickers")
+STAGING = ("stg_rates", "stg_tickers", "stg_rates_daily", "stg_ticker_sessions")  # definition order
 MARTS = ("fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change")  # build order
 VIEWS = ("fx_cross_rates",)
 MART_DEPS = {
-    "fx_rates": ("stg_rates",),
+    "fx_rates": ("stg_rates_daily",),
     "fx_daily_change": ("fx_rates",),
-    "ticker_quotes": ("stg_tickers",),
+    "ticker_quotes": ("stg_ticker_sessions",),
     "ticker_daily_change": ("ticker_quotes",),
     "fx_cross_rates": ("fx_rates",),
 }
@@ -70,7 +71,8 @@ def _empty_select(dataset: str) -> str:
 
 
 def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[str]:
-    """CREATE VIEW statements for parsed data, staging models, marts and on-demand views, in dependency order."""
+    """CREATE VIEW statements in dependency order: parsed data, reference tables (ref_*), check findings
+    (dq_findings), staging models, marts and on-demand views."""
     stmts = []
     warehouse = data_dir / "warehouse"
     for dataset in DATASETS:
@@ -83,6 +85,9 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[
         else:
             body = _empty_select(dataset)
         stmts.append(f"create or replace view parsed_{dataset} as {body}")
+    shown = lambda p: _shown(p, relative_to)  # noqa: E731
+    stmts += quality.reference_statements(shown)
+    stmts.append(quality.findings_statement(data_dir, shown))
     for name in STAGING:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     for name in MARTS:

@@ -1,5 +1,5 @@
 -- Day-over-day change of each currency against the previous date on which the same source quoted it.
--- Weekends and holidays are gaps, not zeros: prev_date shows the gap (a Monday's prev_date is the Friday).
+-- quality is the quote's own (see fx_rates). Weekends and holidays are gaps, not zeros: prev_date shows the gap (a Monday's prev_date is the Friday).
 with rates as (
     select * from fx_rates
 ),
@@ -10,6 +10,7 @@ previous as (
         base,
         currency,
         rate,
+        quality,
         lag(date) over by_currency as prev_date,
         lag(rate) over by_currency as prev_rate
     from rates
@@ -24,6 +25,7 @@ select
     prev_date,
     prev_rate,
     rate - prev_rate as change,
-    rate / prev_rate - 1 as change_pct
+    rate / prev_rate - 1 as change_pct,
+    quality
 from previous
 order by source, currency, date

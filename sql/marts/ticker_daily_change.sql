@@ -21,6 +21,7 @@ select
     price - prev_price as change,
     100 * (price / prev_price - 1) as change_pct,
     change as reported_change,
-    change_pct as reported_change_pct
+    change_pct as reported_change_pct,
+    quality
 from previous
 order by source, symbol, session

@@ -11,8 +11,8 @@ from dagster_project import sqlmodels
 from dagster_project.defs.sources.resources import Warehouse
 
 UPSTREAM = {
-    "stg_rates": ["ecb_rates", "fixer_rates", "page_rates"],
-    "stg_tickers": ["page_tickers", "ticker_csv_tickers"],
+    "stg_rates_daily": ["ecb_rates", "fixer_rates", "page_rates"],
+    "stg_ticker_sessions": ["page_tickers", "ticker_csv_tickers"],
 }
 
 

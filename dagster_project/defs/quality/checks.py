@@ -1,0 +1,100 @@
+"""Asset checks: the rules of ``dagster_project.quality`` on the assets they judge.
+
+One multi-asset check per asset, so all of an asset's checks share one DuckDB read of its partitions.
+Checks on the parsed assets are partitioned like them: a run over one partition records a result per
+partition; a ranged (single-run) backfill records one result for the range, with the findings per date.
+``partition_structure`` is blocking: when it fails with ERROR the models in the same run do not run, and
+``fx_rates`` / ``ticker_quotes`` leave the broken partition out in later runs too.
+
+Severity: a check whose findings include an ERROR fails with ERROR; findings of WARN only fail with WARN;
+no findings pass. Every finding is also a row of the ``dq_findings`` view (``mdw checks``, ``mdw sql``).
+"""
+
+import datetime as dt
+import warnings
+
+import dagster as dg
+
+from dagster_project import quality, sqlmodels
+from dagster_project.defs.sources.partitions import daily_partitions
+from dagster_project.defs.sources.resources import Warehouse
+
+PREVIEW_ROWS = 25
+AS_OF_TAG = "mdw/as_of"  # run tag: judge freshness as of this ISO time instead of now
+
+
+def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.AssetCheckResult:
+    findings = outcome.findings
+    by_severity = {s: int((findings["severity"] == s).sum()) for s in quality.SEVERITIES} if findings.height else {}
+    metadata = {
+        "findings": findings.height,
+        "errors": by_severity.get("ERROR", 0),
+        "warnings": by_severity.get("WARN", 0),
+        "accepted": outcome.accepted,
+        "seconds": round(outcome.seconds, 3),
+        "rule": outcome.check.description,
+    }
+    if partitions is not None:
+        metadata["partitions_checked"] = partitions
+    if findings.height:
+        shown = findings.head(PREVIEW_ROWS).select("severity", "date", "source", "subject", "observed", "expected", "detail")
+        more = f"\n\n… and {findings.height - PREVIEW_ROWS} more: `mdw checks --check {outcome.check.name}`" \
+            if findings.height > PREVIEW_ROWS else ""
+        metadata["findings_table"] = dg.MetadataValue.md(sqlmodels.markdown_table(shown) + more)
+        dates = findings["date"]
+        metadata["first_date"] = str(dates.min())
+        metadata["last_date"] = str(dates.max())
+    if outcome.error:
+        metadata["error"] = outcome.error
+    severity = outcome.severity
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=outcome.check.name,
+        passed=severity is None,
+        severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=outcome.error or (f"{findings.height} finding(s)" if findings.height else "no findings"),
+    )
+
+
+def _as_of(context) -> dt.datetime:
+    tag = context.run.tags.get(AS_OF_TAG) if context.run else None
+    return dt.datetime.fromisoformat(tag) if tag else dt.datetime.now(dt.timezone.utc)
+
+
+def _checks_for(asset: str) -> dg.AssetChecksDefinition:
+    dataset, source, names = quality.ASSET_CHECKS[asset]
+    partitioned = source is not None
+    with warnings.catch_warnings():
+        # Partitioned asset checks are a Dagster preview feature (1.13): we opt in knowingly, pinned to 1.13.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        specs = [
+            dg.AssetCheckSpec(
+                name, asset=asset, description=quality.CHECKS[name].description,
+                blocking=quality.CHECKS[name].blocking,
+                partitions_def=daily_partitions if partitioned else None,
+            )
+            for name in names
+        ]
+
+    @dg.multi_asset_check(name=f"{asset}_checks", specs=specs, can_subset=True)
+    def _run(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        selected = [k.name for k in context.selected_asset_check_keys if k.name in names]
+        selected.sort(key=names.index)
+        if partitioned:
+            keys = context.partition_key_range
+            scope = quality.Scope(warehouse.path, asset, dataset, source,
+                                  dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end), _as_of(context))
+            partitions = (scope.end - scope.start).days + 1
+        else:
+            scope = quality.Scope(warehouse.path, asset, dataset, now=_as_of(context))
+            partitions = None
+        for outcome in quality.run_checks(scope, selected):
+            context.log.info(f"{asset}.{outcome.check.name}: {outcome.findings.height} finding(s)"
+                             + (f", {outcome.error}" if outcome.error else ""))
+            yield _result(asset, outcome, partitions)
+
+    return _run
+
+
+ASSET_CHECKS = [_checks_for(asset) for asset in quality.ASSET_CHECKS]

@@ -1,0 +1,436 @@
+"""Data-quality rules: what each check looks for, evaluated in DuckDB over the warehouse.
+
+Each check is one SQL file under ``sql/checks/`` (and, where SQL is the wrong tool, a small pure Python
+function), with its reference data under ``data/reference/`` and its thresholds in
+``data/reference/check_thresholds.csv``. A check returns *findings*, rows of
+
+    check_name, severity, date, source, subject, observed, expected, detail, asset, dataset, scope
+
+``severity`` is WARN or ERROR; ``subject`` is the currency code, ticker symbol or ``partition`` the finding
+is about; ``observed`` / ``expected`` are the numbers compared (rates are units of the currency per 1 base
+unless the detail says otherwise). Findings are stored as Parquet beside the data they judge
+(``warehouse/dq_findings/source=…/date=…/<asset>.<check>.parquet``), so re-checking a partition replaces
+its findings, and the view ``dq_findings`` reads them all.
+
+Partition checks judge one source's partitions (a date range) and run with the parsed assets; warehouse
+checks (source disagreement, freshness) judge the marts as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import iso4217
+import polars as pl
+
+from dagster_project import landing, sessions
+from dagster_project.landing import replacing
+from dagster_project.settings import REPO
+
+REFERENCE = REPO / "data" / "reference"
+CHECK_SQL = REPO / "sql" / "checks"
+SEVERITIES = ("WARN", "ERROR")
+
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "check_name": pl.String(),
+    "severity": pl.String(),
+    "date": pl.Date(),
+    "source": pl.String(),
+    "subject": pl.String(),
+    "observed": pl.Float64(),
+    "expected": pl.Float64(),
+    "detail": pl.String(),
+    "asset": pl.String(),
+    "dataset": pl.String(),
+    "scope": pl.String(),
+}
+_RULE_COLUMNS = ["severity", "date", "source", "subject", "observed", "expected", "detail"]
+
+# Reference tables: file -> DuckDB column types (dates and numbers typed, the rest text).
+REFERENCE_TABLES = {
+    "pegs": {"central": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "tolerance_bp": "DOUBLE",
+             "valid_from": "DATE", "valid_to": "DATE"},
+    "defunct_currencies": {"withdrawn_from": "DATE", "ratio": "DOUBLE"},
+    "metals": {},
+    "extra_codes": {},
+    "sources": {"reference_priority": "INTEGER", "significant_digits": "INTEGER"},
+    "target_holidays": {"month": "INTEGER", "day": "INTEGER", "easter_offset": "INTEGER", "valid_from": "DATE"},
+    "check_thresholds": {"value": "DOUBLE"},
+    "accepted_findings": {"first_date": "DATE", "last_date": "DATE"},
+}
+
+# SQL helpers the rules share (and analysts can use in the catalog).
+MACROS = [
+    # half a unit of the last published digit: '0.0004' -> 0.00005, '62' -> 0.5, '1.61' -> 0.005
+    "create or replace macro published_half_unit(t) as "
+    "0.5 * pow(10, -length(regexp_extract(split_part(lower(t), 'e', 1), '\\.([0-9]+)', 1)))",
+    # significant digits of a published decimal: '0.0004' -> 1, '0.034944' -> 5
+    "create or replace macro significant_digits(t) as "
+    "length(ltrim(regexp_replace(split_part(lower(t), 'e', 1), '[^0-9]', '', 'g'), '0'))",
+]
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def reference_statements(shown: Callable[[Path], str]) -> list[str]:
+    """CREATE VIEW ref_<name> over each reference CSV, plus the shared macros."""
+    stmts = list(MACROS)
+    for name, types in REFERENCE_TABLES.items():
+        path = REFERENCE / f"{name}.csv"
+        header = path.read_text().splitlines()[0].split(",")
+        cols = "{" + ", ".join(f"{_lit(c)}: {_lit(types.get(c, 'VARCHAR'))}" for c in header) + "}"
+        stmts.append(f"create or replace view ref_{name} as select * from read_csv({_lit(shown(path))}, "
+                     f"header = true, columns = {cols}, quote = '\"')")
+    return stmts
+
+
+def findings_statement(data_dir: Path, shown: Callable[[Path], str]) -> str:
+    root = data_dir / "warehouse" / "dq_findings"
+    if any(root.glob("source=*/date=*/*.parquet")):
+        glob = shown(root) + "/source=*/date=*/*.parquet"
+        cols = ", ".join(FINDING_SCHEMA)
+        body = (f"select {cols} from read_parquet({_lit(glob)}, hive_partitioning = true, "
+                f"hive_types = {{'source': VARCHAR, 'date': DATE}}, union_by_name = true)")
+    else:
+        types = {"String": "VARCHAR", "Date": "DATE", "Float64": "DOUBLE"}
+        body = "select " + ", ".join(f"null::{types[type(t).__name__]} as {c}" for c, t in FINDING_SCHEMA.items()) + " where false"
+    return f"create or replace view dq_findings as {body}"
+
+
+@lru_cache(maxsize=1)
+def thresholds() -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    with open(REFERENCE / "check_thresholds.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["check_name"], {})[row["parameter"]] = float(row["value"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def accepted_findings() -> dict[str, list[dict]]:
+    """Findings reviewed once and accepted (a known feature of a series), by check."""
+    out: dict[str, list[dict]] = {}
+    with open(REFERENCE / "accepted_findings.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            row["first_date"] = dt.date.fromisoformat(row["first_date"])
+            row["last_date"] = dt.date.fromisoformat(row["last_date"])
+            out.setdefault(row["check_name"], []).append(row)
+    return out
+
+
+@lru_cache(maxsize=1)
+def source_table() -> list[dict[str, str]]:
+    with open(REFERENCE / "sources.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@lru_cache(maxsize=1)
+def known_codes() -> frozenset[str]:
+    """Codes a quote may carry: ISO 4217 today (iso4217 package), the non-ISO market codes, defunct codes."""
+    codes = {c.code for c in iso4217.Currency}
+    for name in ("extra_codes", "defunct_currencies"):
+        with open(REFERENCE / f"{name}.csv", newline="") as fh:
+            codes |= {row["code"] for row in csv.DictReader(fh)}
+    return frozenset(codes)
+
+
+@dataclass
+class Scope:
+    """What one evaluation judges: one source's partitions from ``start`` to ``end`` (partition checks),
+    or the whole warehouse as of ``now`` (warehouse checks)."""
+
+    data_dir: Path
+    asset: str
+    dataset: str                 # rates | tickers
+    source: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, scope: Scope, check_name: str) -> pl.DataFrame:
+    """Run ``sql/checks/<name>.sql`` with its parameters bound (scope and thresholds, never spliced in)."""
+    sql = (CHECK_SQL / f"{name}.sql").read_text()
+    values = {"source": scope.source, "start": scope.start, "end": scope.end, "dataset": scope.dataset,
+              **thresholds().get(check_name, {})}
+    wanted = set(_PARAM.findall(sql))
+    missing = wanted - values.keys()
+    if missing:
+        raise KeyError(f"sql/checks/{name}.sql needs {sorted(missing)}: add them to data/reference/check_thresholds.csv")
+    frame = con.execute(sql, {k: values[k] for k in wanted}).pl()
+    return frame.select(_RULE_COLUMNS) if frame.height else _empty_rule_frame()
+
+
+def _empty_rule_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema={k: FINDING_SCHEMA[k] for k in _RULE_COLUMNS})
+
+
+def _rows(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={k: FINDING_SCHEMA[k] for k in _RULE_COLUMNS}) if rows else _empty_rule_frame()
+
+
+def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code."""
+    quoted = con.execute(
+        "select date, currency, any_value(rate_text) from stg_rates_daily where source = $source "
+        "and date between $start and $end group by all order by date, currency",
+        {"source": scope.source, "start": scope.start, "end": scope.end}).fetchall()
+    known = known_codes()
+    return _rows([{"severity": "WARN", "date": day, "source": scope.source, "subject": code, "observed": None,
+                   "expected": None, "detail": f"{code} {text} is not an ISO 4217 code, nor a known market or defunct code"}
+                  for day, code, text in quoted if code not in known])
+
+
+def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """Dates with a landed single-date snapshot that parsed to no rows at all."""
+    covered: dict[dt.date, str] = {}  # single-date snapshots only: a history file has no rows on holidays
+    for day in _dates(scope):
+        for item in landing.raw_files_single(scope.data_dir, scope.source, day):
+            covered.setdefault(day, item.rel(scope.data_dir))
+    if not covered:
+        return _empty_rule_frame()
+    relation = ("select distinct date from stg_rates_daily where source = $source" if scope.dataset == "rates"
+                else "select distinct captured_date from stg_ticker_sessions where source = $source")
+    with_rows = {r[0] for r in con.execute(relation, {"source": scope.source}).fetchall()}
+    return _rows([{"severity": "ERROR", "date": day, "source": scope.source, "subject": "partition", "observed": 0.0,
+                   "expected": None, "detail": f"{raw_file} covers {day} but no {scope.dataset} could be read from it"}
+                  for day, raw_file in sorted(covered.items()) if day not in with_rows])
+
+
+def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """Publication days of the source's calendar with no data, when the source has data after them."""
+    calendar = _calendar_of(scope.source, scope.dataset)
+    if calendar is None or calendar == "daily":
+        return _empty_rule_frame()
+    newest = con.execute("select max(date) from stg_rates_daily where source = $source", {"source": scope.source}).fetchone()[0]
+    if newest is None:
+        return _empty_rule_frame()
+    have = {r[0] for r in con.execute(
+        "select distinct date from stg_rates_daily where source = $source and date between $start and $end",
+        {"source": scope.source, "start": scope.start, "end": scope.end}).fetchall()}
+    days = sessions.publication_days(calendar, scope.start, min(scope.end, newest))
+    return _rows([{"severity": "WARN", "date": day, "source": scope.source, "subject": "partition", "observed": 0.0,
+                   "expected": None, "detail": f"{day} is a {calendar} publication day but {scope.source} has no rates for it"}
+                  for day in days if day not in have])
+
+
+def non_session_capture(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """Ticker snapshots captured on a day that is not a session of their exchange: they repeat an older session."""
+    captures = con.execute(
+        "select captured_date, exchange, max(session), any_value(raw_file), count(*) from stg_tickers "
+        "where source = $source and captured_date between $start and $end group by captured_date, exchange order by 1",
+        {"source": scope.source, "start": scope.start, "end": scope.end}).fetchall()
+    rows = []
+    for day, exchange, session, raw_file, n in captures:
+        if not sessions.is_session(exchange, day):
+            rows.append({"severity": "WARN", "date": day, "source": scope.source, "subject": exchange, "observed": None,
+                         "expected": None,
+                         "detail": f"{raw_file} captured on {day}, not a {exchange} session: its {n} quotes repeat the {session} session"})
+    return _rows(rows)
+
+
+def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """Each source's newest partition against the newest one its publication calendar says should exist."""
+    grace = int(thresholds().get("freshness", {}).get("grace_publications", 1))
+    rows = []
+    relation, key = ("fx_rates", "date") if scope.dataset == "rates" else ("ticker_quotes", "session")
+    newest = dict(con.execute(f"select source, max({key}) from {relation} group by source").fetchall())
+    for src in source_table():
+        if src["dataset"] != scope.dataset or src["source"] not in newest:
+            continue
+        last = newest[src["source"]]
+        due = sessions.due_publications(src["calendar"], src["timezone"], src["publish_time"], last, scope.now)
+        if len(due) > grace:
+            rows.append({"severity": "WARN", "date": due[-1], "source": src["source"], "subject": "newest partition",
+                         "observed": float(len(due)), "expected": float(grace),
+                         "detail": f"newest {scope.dataset} {key} is {last}; the {src['calendar']} calendar has {len(due)} "
+                                   f"publication(s) since ({due[0]}..{due[-1]}, {src['publish_time']} {src['timezone']})"})
+    return _rows(rows)
+
+
+def _dates(scope: Scope) -> list[dt.date]:
+    return [scope.start + dt.timedelta(days=k) for k in range((scope.end - scope.start).days + 1)]
+
+
+def _calendar_of(source: str, dataset: str) -> str | None:
+    return next((s["calendar"] for s in source_table() if s["source"] == source and s["dataset"] == dataset), None)
+
+
+# ------------------------------------------------------------------------------------------- registry
+
+Rule = Callable[[duckdb.DuckDBPyConnection, Scope], pl.DataFrame]
+
+
+def sql_rule(file: str) -> Callable[[str], Rule]:
+    return lambda check_name: (lambda con, scope: run_sql(con, file, scope, check_name))
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    rules: tuple  # each: a SQL file name (sql/checks/<name>.sql) or a Python rule function
+    blocking: bool = False
+
+    def evaluate(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[pl.DataFrame, int]:
+        """The findings, and how many were left out as reviewed and accepted (data/reference/accepted_findings.csv)."""
+        parts = [run_sql(con, r, scope, self.name) if isinstance(r, str) else r(con, scope) for r in self.rules]
+        frame = pl.concat(parts) if parts else _empty_rule_frame()
+        found = frame.height
+        for waiver in accepted_findings().get(self.name, []):
+            frame = frame.filter(~((pl.col("source") == waiver["source"]) & (pl.col("subject") == waiver["subject"])
+                                   & pl.col("date").is_between(waiver["first_date"], waiver["last_date"])))
+        return frame.with_columns(
+            pl.lit(self.name).alias("check_name"), pl.lit(scope.asset).alias("asset"),
+            pl.lit(scope.dataset).alias("dataset"),
+            pl.lit("partition" if scope.start is not None else "warehouse").alias("scope"),
+        ).select(list(FINDING_SCHEMA)).sort("date", "subject", "severity"), found - frame.height
+
+
+CHECKS = {c.name: c for c in [
+    Check("partition_structure", "Blocking: a partition that is empty, or holds under half the codes of the source's "
+          "previous publication, is structurally broken; the models leave it out.",
+          ("partition_structure", empty_partitions), blocking=True),
+    Check("quarantined_lines", "Lines the parser read but kept out of the data (not a number, <= 0, NaN, comma "
+          "decimal, a code twice with different values), with file, line and reason.", ("quarantined_lines",)),
+    Check("valid_values", "Stored rates and prices are finite and > 0, each code once per snapshot, and every code "
+          "is ISO 4217 or a known market or defunct code.", ("valid_values", unknown_codes)),
+    Check("precision", "A rate with too few significant digits to carry a price (XAU 0.0004: +/-12.5%), with the "
+          "implied metal price and its range.", ("precision",)),
+    Check("metal_units", "Precious metals quoted in troy ounces per base unit instead of currency per troy ounce, "
+          "with the implied price per ounce.", ("metal_units",)),
+    Check("defunct_codes", "Codes quoted after their withdrawal date (date-aware), the stale value against "
+          "successor x ratio.", ("defunct_codes",)),
+    Check("peg_deviation", "Pegged, banded and par currencies against their anchor (cross-rate), with a tolerance "
+          "and a validity period per peg (data/reference/pegs.csv).", ("peg_deviation",)),
+    Check("stale_values", "A value unchanged over many publications while the source's other currencies moved "
+          "(pegs to the source's base excepted).", ("stale_values",)),
+    Check("jumps", "A day-over-day move far outside the series' own recent volatility (median-absolute-change "
+          "based, robust).", ("jumps",)),
+    Check("completeness", "Codes quoted on the previous publication day missing today; publication days of the "
+          "source's calendar with no data.", ("completeness", calendar_gaps)),
+    Check("ticker_change_consistency", "The published percent change against change / previous close at the "
+          "published precision.", ("ticker_change_consistency",)),
+    Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
+          (non_session_capture,)),
+    Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
+          ("source_disagreement",)),
+    Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,)),
+]}
+
+RATE_CHECKS = ("partition_structure", "quarantined_lines", "valid_values", "precision", "metal_units",
+               "defunct_codes", "peg_deviation", "stale_values", "jumps", "completeness")
+TICKER_CHECKS = ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps")
+
+# asset -> (dataset, source or None for warehouse checks, checks)
+ASSET_CHECKS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "ecb_rates": ("rates", "ecb", RATE_CHECKS),
+    "page_rates": ("rates", "page", RATE_CHECKS),
+    "fixer_rates": ("rates", "fixer", RATE_CHECKS),
+    "page_tickers": ("tickers", "page", TICKER_CHECKS),
+    "ticker_csv_tickers": ("tickers", "ticker_csv", ("quarantined_lines", *TICKER_CHECKS)),
+    "fx_rates": ("rates", None, ("source_disagreement", "freshness")),
+    "ticker_quotes": ("tickers", None, ("freshness",)),
+}
+
+
+# ------------------------------------------------------------------------------------------ storage
+
+def findings_root(data_dir: Path) -> Path:
+    return data_dir / "warehouse" / "dq_findings"
+
+
+def findings_file(data_dir: Path, source: str, day: dt.date, asset: str, check: str) -> Path:
+    return findings_root(data_dir) / f"source={source}" / f"date={day.isoformat()}" / f"{asset}.{check}.parquet"
+
+
+def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
+    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged partitions (or everywhere,
+    for a warehouse check). Each file is written atomically; a date without findings has no file."""
+    by_key = {(s, d): part for (s, d), part in frame.partition_by(["source", "date"], as_dict=True).items()} if frame.height else {}
+    written = set()
+    for (source, day), part in by_key.items():
+        path = findings_file(scope.data_dir, source, day, scope.asset, check)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as tmp:
+            part.drop("source", "date").write_parquet(tmp, compression="zstd", statistics=True)
+        written.add(path)
+    if scope.start is not None:
+        previous = (findings_file(scope.data_dir, scope.source, day, scope.asset, check) for day in _dates(scope))
+    else:
+        previous = findings_root(scope.data_dir).glob(f"source=*/date=*/{scope.asset}.{check}.parquet")
+    for path in previous:
+        if path not in written:
+            path.unlink(missing_ok=True)
+    return frame.height
+
+
+@dataclass
+class Outcome:
+    check: Check
+    findings: pl.DataFrame
+    seconds: float
+    accepted: int = 0
+    error: str | None = None
+
+    @property
+    def severity(self) -> str | None:
+        if self.error or (self.findings.height and (self.findings["severity"] == "ERROR").any()):
+            return "ERROR"
+        return "WARN" if self.findings.height else None
+
+
+def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome]:
+    """Evaluate ``names`` over ``scope`` in one in-memory DuckDB, store their findings, return the outcomes.
+
+    A check that cannot be evaluated (a partition that cannot be read, say) is an ERROR outcome with the
+    reason; its stored findings are left as they were.
+    """
+    from dagster_project import sqlmodels
+
+    con = sqlmodels.connect(scope.data_dir)
+    outcomes = []
+    try:
+        if scope.start is not None:
+            _pin_parsed(con, scope)
+        for name in names:
+            check = CHECKS[name]
+            started = time.perf_counter()
+            try:
+                frame, accepted = check.evaluate(con, scope)
+            except duckdb.Error as exc:
+                outcomes.append(Outcome(check, pl.DataFrame(schema=FINDING_SCHEMA), time.perf_counter() - started,
+                                        error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                continue
+            store_findings(scope, name, frame)
+            outcomes.append(Outcome(check, frame, time.perf_counter() - started, accepted))
+    finally:
+        con.close()
+    return outcomes
+
+
+def _pin_parsed(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """Read the judged source's partitions (and the history the rules look back on) once, into memory:
+    every rule then reads that instead of thousands of Parquet files. An unreadable file fails here."""
+    lookback = max(v for params in thresholds().values() for k, v in params.items() if k == "lookback_days")
+    first = scope.start - dt.timedelta(days=int(lookback))
+    for dataset in ("rates", "tickers", "rejects"):
+        con.execute(f"create temp table pinned_{dataset} as select * from parsed_{dataset} "
+                    "where source = $source and date between $first and $end",
+                    {"source": scope.source, "first": first, "end": scope.end})
+        con.execute(f"create or replace view parsed_{dataset} as select * from pinned_{dataset}")

@@ -1,0 +1,46 @@
+-- A move far outside the series' own recent volatility: |log change| beyond $k robust standard deviations
+-- (1.4826 x the median absolute log change over the previous $window_observations observations) and
+-- beyond $min_move. Robust, so a volatile currency's ordinary days (or one earlier jump) do not flood
+-- the findings. Rates: per currency and date; tickers: per symbol and session.
+with series as (
+    select date, date as t, source, currency as subject, rate as value, rate_text as value_text
+    from stg_rates_daily
+    where $dataset = 'rates' and source = $source
+      and date between $start::date - cast($lookback_days as integer) and $end::date
+    union all
+    select captured_date, session, source, symbol, price, price_text
+    from stg_ticker_sessions
+    where $dataset = 'tickers' and source = $source
+      and captured_date between $start::date - cast($lookback_days as integer) and $end::date
+),
+changes as (
+    select
+        *,
+        lag(t) over by_subject as prev_t,
+        lag(value) over by_subject as prev_value,
+        ln(value / lag(value) over by_subject) as log_change
+    from series
+    window by_subject as (partition by subject order by t)
+),
+scaled as (
+    select
+        *,
+        1.4826 * median(abs(log_change)) over recent as robust_sd,
+        count(log_change) over recent as history
+    from changes
+    window recent as (partition by subject order by t rows between $window_observations preceding and 1 preceding)
+)
+select
+    'WARN' as severity,
+    date,
+    source,
+    subject,
+    value as observed,
+    prev_value as expected,
+    format('{} {} on {} after {} on {}: {:+.2f}%, {:.0f} robust sd (sd {:.3f}% over {} observations)',
+           subject, value_text, t, prev_value, prev_t, 100 * (exp(log_change) - 1),
+           abs(log_change) / nullif(robust_sd, 0), 100 * robust_sd, history) as detail
+from scaled
+where date between $start and $end
+  and history >= $min_observations
+  and abs(log_change) > greatest($k * robust_sd, ln(1 + $min_move))
