@@ -355,6 +355,12 @@ def findings_root(data_dir: Path) -> Path:
     return data_dir / "warehouse" / "dq_findings"
 
 
+def _anchor(data_dir: Path) -> Path:
+    """An empty findings file that is never removed: once findings have been stored, the ``dq_findings`` glob
+    always matches a file, so an open DuckDB session's view keeps working when every finding is cleared."""
+    return findings_root(data_dir) / "source=_" / "date=1970-01-01" / "_schema.parquet"
+
+
 def findings_file(data_dir: Path, source: str, day: dt.date, asset: str, check: str) -> Path:
     return findings_root(data_dir) / f"source={source}" / f"date={day.isoformat()}" / f"{asset}.{check}.parquet"
 
@@ -362,6 +368,11 @@ def findings_file(data_dir: Path, source: str, day: dt.date, asset: str, check: 
 def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
     """Replace the stored findings of ``check`` on ``scope.asset`` for the judged partitions (or everywhere,
     for a warehouse check). Each file is written atomically; a date without findings has no file."""
+    anchor = _anchor(scope.data_dir)
+    if not anchor.exists():
+        anchor.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(anchor) as tmp:
+            pl.DataFrame(schema=FINDING_SCHEMA).drop("source", "date").write_parquet(tmp)
     by_key = {(s, d): part for (s, d), part in frame.partition_by(["source", "date"], as_dict=True).items()} if frame.height else {}
     written = set()
     for (source, day), part in by_key.items():
