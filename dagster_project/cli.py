@@ -72,6 +72,7 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
     from dagster_project import runner
 
     inst = runner.instance()
+    runner.fail_interrupted_runs(inst)
     results = []
     log = logging.getLogger("mdw.progress")
     log.setLevel(logging.INFO)
@@ -167,9 +168,17 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
     source: Annotated[Optional[list[str]], typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
-    models: Annotated[bool, typer.Option(help="Rebuild the models afterwards.")] = True,
+    models: Annotated[bool, typer.Option(help="Rebuild the models (in the last run).")] = True,
+    chunk_days: Annotated[int, typer.Option(help="Most partitions per run (0: one run per missing range). "
+                                            "An interrupted backfill redoes at most one chunk.")] = 2000,
+    force: Annotated[bool, typer.Option(help="Re-run partitions that are already materialized.")] = False,
 ) -> None:
-    """Materialize every partition from FROM to TO, with their checks, and the models: one run (single-run backfill policy)."""
+    """Materialize every partition from FROM to TO that is not materialized yet, with their checks, then the models.
+
+    One run per missing range (single-run backfill policy): a fresh range is one run; a range already
+    loaded is no run at all; an interrupted backfill resumes with the partitions it had not finished.
+    """
+    from dagster_project import runner
     from dagster_project.defs.models.assets import MODEL_ASSETS
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
@@ -187,8 +196,22 @@ def backfill(
         console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
         raise typer.Exit(2)
     started = time.perf_counter()
-    assets = [a for s in sources for a in SOURCE_ASSETS[s]] + (MODEL_ASSETS if models else [])
-    plan = [(f"{'+'.join(sources)} {first}..{last}" + (" + models" if models else ""), assets, str(first), str(last))]
+    inst = runner.instance()
+    for run_id in runner.fail_interrupted_runs(inst):
+        console.print(f"[yellow]run {run_id} was interrupted (its process is gone): marked failed[/yellow]")
+    assets = [a for s in sources for a in SOURCE_ASSETS[s]]
+    total = (last - first).days + 1
+    todo = [first + dt.timedelta(days=k) for k in range(total)] if force else runner.missing_dates(assets, first, last, inst)
+    ranges = runner.date_ranges(todo, chunk_days)
+    if not ranges:
+        out.print(f"nothing to do: all {total:,} partitions of {', '.join(sources)} from {first} to {last} are materialized "
+                  "(--force re-runs them)")
+        return
+    console.print(f"{len(todo):,} of {total:,} partitions to materialize in {len(ranges)} run(s)")
+    plan = [(f"{'+'.join(sources)} {a}..{b}", list(assets), str(a), str(b)) for a, b in ranges]
+    if models:
+        label, run_assets, a, b = plan[-1]
+        plan[-1] = (label + " + models", run_assets + MODEL_ASSETS, a, b)
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)

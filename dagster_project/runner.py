@@ -11,6 +11,8 @@ import dagster as dg
 from dagster_project.defs.sources.partitions import range_tags
 from dagster_project.settings import apply_env_defaults
 
+PID_TAG = "mdw/pid"  # the process running an in-process run: lets a later mdw tell an interrupted run
+
 DAGSTER_YAML = """\
 # The project's Dagster instance: runs from `mdw`/`make run` and from `make ui` share it.
 telemetry:
@@ -39,7 +41,7 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
                 inst: dg.DagsterInstance | None = None, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """One run over ``assets``; a partition range when ``start``/``end`` are given (single-run backfill)."""
     job = definitions().resolve_implicit_global_asset_job_def()
-    all_tags = dict(tags or {})
+    all_tags = {PID_TAG: str(os.getpid()), **(tags or {})}
     partition_key = None
     if start is not None and str(end or start) == str(start):
         partition_key = str(start)  # one partition: checks record their result against it
@@ -64,3 +66,47 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
                 err = err.cause
             return f"{event.step_key}: {err.message.strip().splitlines()[-1]}"
     return "run failed"
+
+
+def missing_dates(assets: list[str], start: dt.date, end: dt.date, inst: dg.DagsterInstance) -> list[dt.date]:
+    """Dates in [start, end] where any of the partitioned ``assets`` has no recorded materialization."""
+    days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
+    done = None
+    for asset in assets:
+        have = inst.get_materialized_partitions(dg.AssetKey(asset))
+        done = have if done is None else done & have
+    done = done or set()
+    return [d for d in days if d.isoformat() not in done]
+
+
+def date_ranges(days: list[dt.date], max_days: int) -> list[tuple[dt.date, dt.date]]:
+    """Contiguous runs of ``days``, each cut to at most ``max_days`` (0: no limit)."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if out and day == out[-1][1] + dt.timedelta(days=1) and (not max_days or (day - out[-1][0]).days < max_days):
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def fail_interrupted_runs(inst: dg.DagsterInstance) -> list[str]:
+    """Mark runs that mdw started in a process that is gone (killed, machine died) as failed, so the UI and
+    the next backfill do not take them for running. Returns their run ids."""
+    failed = []
+    for run in inst.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])):
+        pid = run.tags.get(PID_TAG)
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            inst.report_run_failed(run, message=f"interrupted: process {pid} is gone; the next mdw backfill resumes it")
+            failed.append(run.run_id)
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
