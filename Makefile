@@ -45,7 +45,9 @@ sql: $(STAMP)
 backfill: $(STAMP)
 	$(BIN)/mdw backfill --from 1999-01-04 --to 2026-10-30
 
+## Benchmark against the Dagster floor, a bare DuckDB script, pandas, currencyconverter; scale 1x/4x/16x (~9 min).
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run
 
 clean:

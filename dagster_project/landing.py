@@ -111,8 +111,10 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
             return existing, False
     ext = extension(name_hint, data)
     path = folder / f"{ts_name(captured_at)}.{ext}"
-    if path.exists():  # same second, different bytes: keep both, never overwrite
-        path = folder / f"{ts_name(captured_at)}-{digest[:8]}.{ext}"
+    if path.exists():
+        if sha256(path.read_bytes()) == digest:  # landed meanwhile by a concurrent run: the same snapshot
+            return _raw_file(path, source), False
+        path = folder / f"{ts_name(captured_at)}-{digest[:8]}.{ext}"  # same second, other bytes: keep both
     if first != last:
         atomic_write(path.with_name(path.name + COVERS), json.dumps(
             {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())

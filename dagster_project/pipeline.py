@@ -50,8 +50,9 @@ class ParseStats:
     last: dt.date | None = None
 
 
-def parse_partitions(data_dir: Path, source: str, dates: list[dt.date]) -> ParseStats:
-    """(Re)build the parsed partitions of ``source`` for ``dates`` from the raw layer.
+def parse_partitions(data_dir: Path, source: str, dates: list[dt.date], *, warehouse: Path | None = None) -> ParseStats:
+    """(Re)build the parsed partitions of ``source`` for ``dates`` from the raw layer (into ``warehouse``,
+    by default ``<data_dir>/warehouse``).
 
     All inputs are parsed before anything is written, so an unreadable raw file fails the run with
     nothing half-written. Dates with no raw input end up with no partition (a weekend is empty, not an error).
@@ -75,26 +76,65 @@ def parse_partitions(data_dir: Path, source: str, dates: list[dt.date]) -> Parse
         stats.raw_files.append(rel)
         progress_log.info("parsed %s", rel, extra={"step": f"parse {source}", "done": k, "total": len(plan)})
 
-    warehouse = data_dir / "warehouse"
+    warehouse = warehouse or data_dir / "warehouse"
     datasets = (*SOURCE_DATASETS[source], "rejects")
-    by_date = {
-        name: {key[0]: part for key, part in pl.concat(frames[name], how="vertical").partition_by("date", as_dict=True).items()}
-        if frames[name] else {}
-        for name in datasets
-    }
     written_dates: set[dt.date] = set()
-    for k, day in enumerate(sorted(set(dates)), start=1):
-        for name in datasets:
-            part = by_date[name].get(day, pl.DataFrame(schema=DATASETS[name]))
-            n = storage.write_partition(warehouse, name, source, day, part)
+    for name in datasets:
+        frame = pl.concat(frames[name], how="vertical") if frames[name] else pl.DataFrame(schema=DATASETS[name])
+        counts = storage.write_partitions(warehouse, name, source, dates, frame)
+        for day, n in counts.items():
             if n:
                 stats.rows[name] = stats.rows.get(name, 0) + n
                 stats.partitions[name] = stats.partitions.get(name, 0) + 1
                 written_dates.add(day)
-        if k % 200 == 0 or k == len(dates):
-            progress_log.info("write %s", day, extra={"step": f"write {source}", "done": k, "total": len(dates)})
+        progress_log.info("write %s", name, extra={"step": f"write {source}", "done": datasets.index(name) + 1,
+                                                 "total": len(datasets)})
     stats.rejects = stats.rows.pop("rejects", 0)
     stats.partitions.pop("rejects", None)
     if written_dates:
         stats.first, stats.last = min(written_dates), max(written_dates)
     return stats
+
+
+def raw_dates(data_dir: Path, source: str) -> list[dt.date]:
+    """Every date the raw layer of ``source`` holds data for (single-date snapshots and history files)."""
+    days: set[dt.date] = set()
+    root = data_dir / "raw" / source
+    for folder in root.glob("date=*"):
+        if landing.raw_files_single(data_dir, source, dt.date.fromisoformat(folder.name.removeprefix("date="))):
+            days.add(dt.date.fromisoformat(folder.name.removeprefix("date=")))
+    for history in landing.history_files(data_dir, source):
+        days.update(history.first + dt.timedelta(days=k) for k in range((history.last - history.first).days + 1))
+    return sorted(days)
+
+
+def rebuild(data_dir: Path, into: Path) -> dict[str, ParseStats]:
+    """Re-parse every raw snapshot into a fresh warehouse at ``into`` (the raw layer is immutable, so this
+    reproduces the parsed data exactly)."""
+    return {source: parse_partitions(data_dir, source, days, warehouse=into)
+            for source in SOURCE_DATASETS if (days := raw_dates(data_dir, source))}
+
+
+def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]:
+    """Per parsed dataset: (rows now, rows only in the current warehouse, rows only in the rebuilt one)."""
+    import duckdb
+
+    con = duckdb.connect()
+    out = {}
+    for dataset in DATASETS:
+        def rel(root: Path) -> str:
+            if not any((root / dataset).glob("source=*/date=*/*.parquet")):
+                return "(select null as x where false)"
+            glob = str(root / dataset).replace("'", "''") + "/source=*/date=*/*.parquet"
+            return f"read_parquet('{glob}', hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
+        a, b = rel(current), rel(rebuilt)
+        if a.startswith("(select null") or b.startswith("(select null"):
+            n_a = con.execute(f"select count(*) from {a}").fetchone()[0]
+            n_b = con.execute(f"select count(*) from {b}").fetchone()[0]
+            out[dataset] = (n_a, n_a, n_b)
+            continue
+        only_a = con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from (select * from {b} except all select * from {a})").fetchone()[0]
+        out[dataset] = (con.execute(f"select count(*) from {a}").fetchone()[0], only_a, only_b)
+    con.close()
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 from pathlib import Path
 
@@ -27,7 +28,14 @@ def instance() -> dg.DagsterInstance:
     cfg = home / "dagster.yaml"
     if not cfg.exists():
         cfg.write_text(DAGSTER_YAML)
-    return dg.DagsterInstance.get()
+    # Two processes creating a fresh sqlite instance at once race in its schema migration ("more than one
+    # head"): the first one creates the storage under a lock, the others wait for it.
+    with open(home / ".mdw-instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        inst = dg.DagsterInstance.get()
+        inst.get_runs(limit=1)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return inst
 
 
 def definitions() -> dg.Definitions:

@@ -9,6 +9,7 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +101,11 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[
 
 
 def connect(data_dir: Path, *, relative_to: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with every warehouse view defined (no database file, no lock)."""
-    con = duckdb.connect(":memory:")
+    """An in-memory DuckDB with every warehouse view defined (no database file, no lock).
+
+    Its memory is capped by MDW_DUCKDB_MEMORY_LIMIT (default 1GB): larger sorts and windows spill to disk
+    instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
+    con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
     for stmt in view_statements(data_dir, relative_to=relative_to):
         con.execute(stmt)
     return con

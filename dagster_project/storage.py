@@ -43,6 +43,38 @@ def write_partition(warehouse: Path, dataset: str, source: str, day: dt.date, fr
     return body.height
 
 
+def write_partitions(warehouse: Path, dataset: str, source: str, days: list[dt.date], frame: pl.DataFrame,
+                     *, threads: int = 4) -> dict[dt.date, int]:
+    """Replace the partitions of ``days`` with ``frame``'s rows (a day without rows loses its partition).
+
+    The same result as ``write_partition`` per day, done in bulk: one cast and one sort for the whole frame,
+    then the files written by a few threads (Parquet encoding and fsync release the GIL). Returns rows per day.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
+    parts: dict[dt.date, pl.DataFrame] = {}
+    if frame.height:
+        ordered = frame.select("date", *schema).cast(schema).sort(["date", *SORT_KEYS[dataset]], nulls_last=True)
+        parts = {key[0]: part.drop("date") for key, part in ordered.partition_by("date", as_dict=True, maintain_order=True).items()}
+
+    def one(day: dt.date) -> int:
+        path = partition_path(warehouse, dataset, source, day)
+        body = parts.get(day)
+        if body is None:
+            if path.exists():
+                path.unlink()
+                _remove_empty_dirs(path.parent, stop=warehouse)
+            return 0
+        with replacing(path) as tmp:
+            body.write_parquet(tmp, compression="zstd", statistics=True)
+        return body.height
+
+    wanted = sorted(set(days))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return dict(zip(wanted, pool.map(one, wanted)))
+
+
 def read_partition(warehouse: Path, dataset: str, source: str, day: dt.date) -> pl.DataFrame:
     path = partition_path(warehouse, dataset, source, day)
     if not path.exists():

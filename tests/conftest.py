@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -51,7 +52,10 @@ def data_dir() -> Path:
 
 
 class Loopback:
-    """A tiny HTTP server on 127.0.0.1: ``routes[path] = list of (status, headers, body)`` served in turn."""
+    """A tiny HTTP server on 127.0.0.1: ``routes[path] = list of (status, headers, body)`` served in turn.
+
+    A ``Content-Length`` header in ``headers`` is sent as given (larger than the body: a truncated transfer);
+    ``X-Test-Delay: seconds`` makes the server wait before answering (a timeout)."""
 
     def __init__(self):
         self.routes: dict[str, list[tuple[int, dict, bytes]]] = {}
@@ -64,6 +68,9 @@ class Loopback:
                 path = self.path.split("?", 1)[0]
                 queue = outer.routes.get(path) or [(404, {}, b"not found")]
                 status, headers, body = queue.pop(0) if len(queue) > 1 else queue[0]
+                headers = dict(headers)
+                if "X-Test-Delay" in headers:  # a slow server: sleep before answering
+                    time.sleep(float(headers.pop("X-Test-Delay")))
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)

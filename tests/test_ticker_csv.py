@@ -33,3 +33,22 @@ def test_missing_columns_and_bad_rows():
         ticker_csv.parse(b"date,symbol,close\n2024-11-27,VOD,8.97\n27/11/2024,VOD,8.9\n", captured_at=NOW, file="x.csv")
     snap = ticker_csv.parse(b"date,symbol,close\n2024-11-27,VOD,8,97\n2024-11-27,AZN,-1\n2024-11-27,BP,29.13\n", captured_at=NOW)
     assert snap.tickers["symbol"].to_list() == ["BP"] and len(snap.rejects) == 2
+
+
+def test_the_fast_path_for_large_exports_gives_the_same_rows_as_the_line_parser(monkeypatch):
+    import random
+
+    rng = random.Random(3)
+    lines = ["Date,Ticker,Close,Change,Change_Pct"]
+    for d in range(160):
+        day = dt.date(2021, 1, 1) + dt.timedelta(days=d)
+        for s in range(180):
+            price, change = rng.uniform(5, 500), rng.uniform(-2, 2)
+            lines.append(f"{day},s{s:04d},{price:.2f},{change:.2f},{100 * change / (price - change):.2f}%")
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > 1_000_000  # large enough for the fast path
+    captured = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
+    fast = ticker_csv.parse(data, captured_at=captured)
+    monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
+    slow = ticker_csv.parse(data, captured_at=captured)
+    assert fast.tickers.height == 160 * 180 and fast.tickers.equals(slow.tickers) and not fast.rejects

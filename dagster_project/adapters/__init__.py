@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from dagster_project.adapters import ecb, fixer, page, ticker_csv
@@ -12,11 +13,19 @@ ADAPTERS = {"page": page, "ecb": ecb, "fixer": fixer, "ticker_csv": ticker_csv}
 SOURCES = tuple(ADAPTERS)
 
 
+def max_input_bytes() -> int:
+    """The largest input read (MDW_MAX_INPUT_MB, default 256 MB): a runaway download fails clearly, not by memory."""
+    return int(float(os.environ.get("MDW_MAX_INPUT_MB", "256")) * 1024 * 1024)
+
+
 def parse(source: str, data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> Snapshot:
     try:
         adapter = ADAPTERS[source]
     except KeyError:
         raise ParseError(f"unknown source {source!r} (known: {', '.join(SOURCES)})", file=file) from None
+    if len(data) > max_input_bytes():
+        raise ParseError(f"input is {len(data) / 2**20:.0f} MB, over the {max_input_bytes() / 2**20:.0f} MB limit "
+                         "(MDW_MAX_INPUT_MB)", file=file)
     return adapter.parse(data, captured_at=captured_at, file=file)
 
 

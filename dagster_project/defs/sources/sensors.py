@@ -29,17 +29,23 @@ def drain_inbox(warehouse: Warehouse) -> tuple[list[tuple[str, pipeline.Landed]]
         try:
             item = pipeline.land_input(warehouse.path, path.read_bytes(), name=path.name)
         except (ParseError, OSError) as exc:
-            dest = inbox / "rejected"
-            dest.mkdir(exist_ok=True)
-            shutil.move(str(path), dest / path.name)
-            (dest / f"{path.name}.reason.txt").write_text(f"{exc}\n")
+            moved = _move_aside(path, inbox / "rejected")
+            moved.with_name(f"{moved.name}.reason.txt").write_text(f"{exc}\n")
             rejected.append((path.name, str(exc)))
             continue
-        dest = inbox / "done"
-        dest.mkdir(exist_ok=True)
-        shutil.move(str(path), dest / path.name)
+        _move_aside(path, inbox / "done")
         landed.append((path.name, item))
     return landed, rejected
+
+
+def _move_aside(path, folder):
+    """Move an inbox file into ``folder`` (inside the inbox) without overwriting an earlier file of that name."""
+    folder.mkdir(exist_ok=True)
+    target, n = folder / path.name, 1
+    while target.exists():
+        target, n = folder / f"{path.stem}-{n}{path.suffix}", n + 1
+    shutil.move(str(path), target)
+    return target
 
 
 def run_requests_for(landed: list[tuple[str, pipeline.Landed]]) -> list[dg.RunRequest]:
