@@ -24,12 +24,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mdw run
 
-## The test suite (hermetic: temp dirs, loopback HTTP only).
+## The test suite (hermetic: temp dirs, loopback HTTP only), the browser test of the UI included.
 test: $(STAMP)
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
-## Only the end-to-end tests (CLI in a subprocess; later the UI in a browser).
+## Only the end-to-end tests: the CLI in subprocesses, crashes and concurrent runs, the UI in a real browser.
 test-e2e: $(STAMP)
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m e2e
 
 ## The Dagster UI on 127.0.0.1:$(PORT) with the project's Dagster home (runs from `make run` show up).

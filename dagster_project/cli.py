@@ -426,8 +426,15 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
     """Start the Dagster UI (webserver and daemon) with the project's Dagster home."""
     from dagster_project import runner
 
+    import signal
+
     runner.instance()
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "dagster_project.definitions"]
+    # Ctrl-C must reach dagster dev even when we were started from a shell that ignores SIGINT in background
+    # jobs (an ignored signal stays ignored across exec): dagster dev then stops its webserver, daemon and
+    # code servers itself.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.execv(cmd[0], cmd)
 
 

@@ -375,3 +375,19 @@ def test_a_blocking_check_stops_the_models_in_the_same_run(data_dir):
                          if e.check_name == "partition_structure" and e.asset_key.to_user_string() == "page_rates")
         assert not structure.passed and structure.severity == dg.AssetCheckSeverity.ERROR
         assert not broken.asset_materializations_for_node("fx_rates")  # blocked
+
+
+def test_model_assets_carry_pictures_the_ui_shows(data_dir):
+    from dagster_project.defs.models.assets import MART_ASSETS
+    from dagster_project.defs.sources.resources import Warehouse
+
+    for day, rates in walk(6, dt.date(2024, 11, 18)).items():
+        add_page(data_dir, day, rates)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(MART_ASSETS, resources={"warehouse": Warehouse(data_dir=str(data_dir))}, instance=instance)
+    meta = {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+            for e in result.get_asset_materialization_events()}
+    history, movers = meta["fx_rates"], meta["fx_daily_change"]
+    assert history["chart_page"].value.startswith("![page-chf-history](data:image/png;base64,")
+    assert movers["chart_page"].value.startswith("![page-biggest-movers](data:image/png;base64,")
+    assert (data_dir / "warehouse" / "charts" / "page-chf-history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -5,9 +5,11 @@ whole rather than per partition: no partition bookkeeping, and a late-arriving p
 leave a stale window. ``fx_cross_rates`` is a view computed on demand (see README).
 """
 
+import os
+
 import dagster as dg
 
-from dagster_project import sqlmodels
+from dagster_project import charts, sqlmodels
 from dagster_project.defs.sources.resources import Warehouse
 
 UPSTREAM = {
@@ -20,6 +22,25 @@ def _deps(name: str) -> list[str]:
     out = []
     for dep in sqlmodels.MART_DEPS[name]:
         out += UPSTREAM.get(dep, [dep])
+    return out
+
+
+def _pictures(name: str, data_dir) -> dict:
+    """Charts for the UI: a currency's history with its findings marked (fx_rates), the biggest movers (fx_daily_change)."""
+    con = sqlmodels.connect(data_dir)
+    out = {}
+    try:
+        sources = [r[0] for r in con.execute(
+            "select source from fx_rates group by source having count(distinct date) > 1 order by count(*) desc").fetchall()]
+        for source in sources[:2]:
+            made = (charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF"))
+                    if name == "fx_rates" else charts.biggest_movers(con, data_dir, source) if name == "fx_daily_change" else None)
+            if made:
+                path, png = made
+                out[f"chart_{source}"] = dg.MetadataValue.md(charts.markdown_image(png, path.stem))
+                out[f"chart_{source}_file"] = dg.MetadataValue.path(str(path))
+    finally:
+        con.close()
     return out
 
 
@@ -38,6 +59,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
             "newest_rows": dg.MetadataValue.md(stats.preview),
             "path": dg.MetadataValue.path(str(sqlmodels.mart_path(warehouse.path, name))),
             "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
+            **_pictures(name, warehouse.path),
         })
 
     return _asset

@@ -8,10 +8,11 @@ raw_<source>      lands what the feed has for the partition dates, byte for byte
 
 import dagster as dg
 
-from dagster_project import landing, pipeline
+from dagster_project import landing, pipeline, sqlmodels, storage
 from dagster_project.defs.sources.partitions import daily_partitions, partition_dates, single_run
 from dagster_project.defs.sources.resources import EcbFeed, FixerApi, PageFeed, TickerCsvFeed, Warehouse
 
+PREVIEW_MAX_PARTITIONS = 31
 PARTITIONED = {"partitions_def": daily_partitions, "backfill_policy": single_run}
 
 
@@ -40,8 +41,16 @@ def _parse_report(context: dg.AssetExecutionContext, warehouse: Warehouse, sourc
     return stats
 
 
-def _metadata(stats: pipeline.ParseStats, dataset: str, dates: int) -> dict:
+def _metadata(stats: pipeline.ParseStats, dataset: str, dates: int, warehouse: Warehouse) -> dict:
+    # Dagster copies a ranged run's metadata onto every partition's event: a preview only for short ranges.
+    preview = "(no rows)" if dates <= PREVIEW_MAX_PARTITIONS else f"(not shown for a {dates}-partition run)"
+    if stats.last is not None and dates <= PREVIEW_MAX_PARTITIONS:
+        newest = storage.read_partition(warehouse.path / "warehouse", dataset, stats.source, stats.last)
+        if newest.height:
+            cols = [c for c in newest.columns if c not in ("captured_at", "raw_file", "source")]
+            preview = f"{stats.last}, {newest.height} rows:\n\n" + sqlmodels.markdown_table(newest.select(cols).head(10))
     return {
+        "newest_rows": dg.MetadataValue.md(preview),
         "dagster/row_count": stats.rows.get(dataset, 0),
         "partitions_in_run": dates,
         "partitions_with_rows": stats.partitions.get(dataset, 0),
@@ -82,14 +91,14 @@ def raw_ticker_csv(context: dg.AssetExecutionContext, warehouse: Warehouse, tick
 def ecb_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """ECB reference rates: units of `currency` per 1 EUR, one row per published quote."""
     stats = _parse_report(context, warehouse, "ecb")
-    return dg.MaterializeResult(metadata=_metadata(stats, "rates", len(context.partition_keys)))
+    return dg.MaterializeResult(metadata=_metadata(stats, "rates", len(context.partition_keys), warehouse))
 
 
 @dg.asset(group_name="parsed", kinds={"parquet"}, deps=[raw_fixer], **PARTITIONED)
 def fixer_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Fixer-style API rates: units of `currency` per 1 `base`."""
     stats = _parse_report(context, warehouse, "fixer")
-    return dg.MaterializeResult(metadata=_metadata(stats, "rates", len(context.partition_keys)))
+    return dg.MaterializeResult(metadata=_metadata(stats, "rates", len(context.partition_keys), warehouse))
 
 
 @dg.multi_asset(
@@ -104,15 +113,15 @@ def fixer_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
 def page_parsed(context: dg.AssetExecutionContext, warehouse: Warehouse):
     stats = _parse_report(context, warehouse, "page")
     n = len(context.partition_keys)
-    yield dg.MaterializeResult(asset_key="page_rates", metadata=_metadata(stats, "rates", n))
-    yield dg.MaterializeResult(asset_key="page_tickers", metadata=_metadata(stats, "tickers", n))
+    yield dg.MaterializeResult(asset_key="page_rates", metadata=_metadata(stats, "rates", n, warehouse))
+    yield dg.MaterializeResult(asset_key="page_tickers", metadata=_metadata(stats, "tickers", n, warehouse))
 
 
 @dg.asset(group_name="parsed", kinds={"parquet"}, deps=[raw_ticker_csv], **PARTITIONED)
 def ticker_csv_tickers(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Vendor ticker history: one close per symbol and session."""
     stats = _parse_report(context, warehouse, "ticker_csv")
-    return dg.MaterializeResult(metadata=_metadata(stats, "tickers", len(context.partition_keys)))
+    return dg.MaterializeResult(metadata=_metadata(stats, "tickers", len(context.partition_keys), warehouse))
 
 
 SOURCE_ASSETS = {

@@ -1,0 +1,78 @@
+"""Pictures for asset metadata (matplotlib, PNG): a currency's history with its check findings marked, and
+the biggest movers of a source's newest day. Written under ``<data>/warehouse/charts/`` and shown in the
+Dagster UI as Markdown images; the README reuses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to files
+import matplotlib.pyplot as plt  # noqa: E402
+
+SEVERITY_COLOURS = {"ERROR": "#c0392b", "WARN": "#e67e22"}
+
+
+def chart_dir(data_dir: Path) -> Path:
+    return data_dir / "warehouse" / "charts"
+
+
+def _save(fig, path: Path) -> bytes:
+    from dagster_project.landing import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def markdown_image(png: bytes, alt: str) -> str:
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def currency_history(con, data_dir: Path, source: str, currency: str) -> tuple[Path, bytes] | None:
+    """``currency`` per 1 base over the source's whole history, with the check findings on it marked."""
+    series = con.execute(
+        "select date, rate, base from fx_rates where source = ? and currency = ? order by date", [source, currency]).fetchall()
+    if len(series) < 2:
+        return None
+    findings = con.execute(
+        "select f.date, f.severity, f.check_name, r.rate from dq_findings f join fx_rates r "
+        "on r.source = f.source and r.date = f.date and r.currency = f.subject "
+        "where f.source = ? and f.subject = ? order by f.date", [source, currency]).fetchall()
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    ax.plot([d for d, _, _ in series], [r for _, r, _ in series], lw=0.9, color="#2c3e50", label=f"{currency} per 1 {series[0][2]}")
+    for severity, colour in SEVERITY_COLOURS.items():
+        points = [(d, r, c) for d, s, c, r in findings if s == severity]
+        if points:
+            ax.scatter([d for d, _, _ in points], [r for _, r, _ in points], s=28, color=colour, zorder=3,
+                       label=f"{severity}: " + ", ".join(sorted({c for _, _, c in points})))
+    ax.set_title(f"{source}: {currency} per 1 {series[0][2]}, {series[0][0]} to {series[-1][0]} ({len(findings)} finding(s))", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    path = chart_dir(data_dir) / f"{source}-{currency.lower()}-history.png"
+    return path, _save(fig, path)
+
+
+def biggest_movers(con, data_dir: Path, source: str, n: int = 12) -> tuple[Path, bytes] | None:
+    """The ``n`` largest day-over-day moves on the source's newest date (percent, against the previous date quoted)."""
+    rows = con.execute(
+        "select currency, 100 * change_pct, date, prev_date from fx_daily_change where source = ? and change_pct is not null "
+        "and date = (select max(date) from fx_daily_change where source = ?) order by abs(change_pct) desc limit ?",
+        [source, source, n]).fetchall()
+    if not rows:
+        return None
+    rows = rows[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2))
+    ax.barh([c for c, _, _, _ in rows], [p for _, p, _, _ in rows],
+            color=["#2980b9" if p >= 0 else "#d35400" for _, p, _, _ in rows])
+    ax.set_xlabel("% change per 1 base (currency weaker → right)")
+    ax.set_title(f"{source}: biggest moves on {rows[0][2]} (against {rows[0][3]})", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    path = chart_dir(data_dir) / f"{source}-biggest-movers.png"
+    return path, _save(fig, path)
