@@ -106,6 +106,7 @@ def connect(data_dir: Path, *, relative_to: Path | None = None) -> duckdb.DuckDB
     Its memory is capped by MDW_DUCKDB_MEMORY_LIMIT (default 1GB): larger sorts and windows spill to disk
     instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
     con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
+    con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
     for stmt in view_statements(data_dir, relative_to=relative_to):
         con.execute(stmt)
     return con
