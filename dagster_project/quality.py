@@ -185,7 +185,9 @@ def _rows(rows: list[dict]) -> pl.DataFrame:
 
 
 def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code."""
+    """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code (rates only)."""
+    if scope.dataset != "rates":
+        return _empty_rule_frame()
     quoted = con.execute(
         "select date, currency, any_value(rate_text) from stg_rates_daily where source = $source "
         "and date between $start and $end group by all order by date, currency",
@@ -272,13 +274,6 @@ def _calendar_of(source: str, dataset: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- registry
-
-Rule = Callable[[duckdb.DuckDBPyConnection, Scope], pl.DataFrame]
-
-
-def sql_rule(file: str) -> Callable[[str], Rule]:
-    return lambda check_name: (lambda con, scope: run_sql(con, file, scope, check_name))
-
 
 @dataclass(frozen=True)
 class Check:

@@ -22,7 +22,7 @@ from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"
-STAGING = ("stg_rates", "stg_tickers", "stg_rates_daily", "stg_ticker_sessions")  # definition order
+STAGING = ("stg_rates", "stg_tickers", "stg_rates_daily", "stg_ticker_sessions", "stg_quality_flags")  # definition order
 MARTS = ("fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change")  # build order
 VIEWS = ("fx_cross_rates",)
 MART_DEPS = {

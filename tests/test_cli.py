@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ECB, BUNDLED_PAGE, REPO
+from conftest import BUNDLED_PAGE
 from typer.testing import CliRunner
 
 from dagster_project.cli import app

@@ -1,6 +1,5 @@
 """The Dagster layer: definitions load, one asset in isolation, materialize runs, the inbox sensor."""
 
-import datetime as dt
 import os
 import shutil
 
@@ -24,6 +23,12 @@ def test_all_definitions_load():
         assert graph.get(dg.AssetKey(key)).partitions_def is not None
     assert defs.resolve_sensor_def("inbox_sensor")
     assert {"warehouse", "ecb_feed", "page_feed", "fixer_api", "ticker_csv_feed"} <= set(defs.resources)
+    for name in ("ecb_daily", "page_snapshots", "fixer_daily", "ticker_csv_daily"):
+        assert defs.resolve_schedule_def(name)
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert len(checks) == 10 * 3 + 5 + 6 + 2 + 1
+    assert ("page_rates", "partition_structure") in checks and ("fx_rates", "source_disagreement") in checks
+    assert graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey("ecb_rates"), "partition_structure")).blocking
 
 
 def test_one_asset_with_build_asset_context(data_dir):

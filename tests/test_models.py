@@ -9,7 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import polars as pl
 import pytest
 from conftest import BUNDLED_ECB, BUNDLED_PAGE
 

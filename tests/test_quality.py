@@ -391,3 +391,9 @@ def test_model_assets_carry_pictures_the_ui_shows(data_dir):
     assert history["chart_page"].value.startswith("![page-chf-history](data:image/png;base64,")
     assert movers["chart_page"].value.startswith("![page-biggest-movers](data:image/png;base64,")
     assert (data_dir / "warehouse" / "charts" / "page-chf-history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_ticker_asset_is_not_blamed_for_the_rates_on_its_page(data_dir):
+    add_page(data_dir, D, {**BASE_RATES, "XYZ": "1.5"}, [("BP", "0.1700", "29.13", "+0.59%")])
+    assert subjects(judge(data_dir, "valid_values")) == {"XYZ"}
+    assert judge(data_dir, "valid_values", asset="page_tickers", dataset="tickers").height == 0

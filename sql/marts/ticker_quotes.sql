@@ -3,26 +3,18 @@
 with quotes as (
     select * from stg_ticker_sessions
 ),
-blocked as (
-    select distinct source, date
-    from dq_findings
-    where check_name = 'partition_structure' and severity = 'ERROR' and dataset = 'tickers'
-),
 flags as (
-    select
-        source,
-        date as captured_date,
-        subject as symbol,
-        case when bool_or(severity = 'ERROR') then 'ERROR' else 'WARN' end as quality,
-        string_agg(distinct check_name, ',' order by check_name) as quality_checks
-    from dq_findings
-    where scope = 'partition' and dataset = 'tickers'
-    group by all
+    select source, date as captured_date, subject as symbol, quality, quality_checks
+    from stg_quality_flags
+    where dataset = 'tickers'
+),
+blocked as (
+    select source, date from stg_quality_flags where dataset = 'tickers' and blocked
 )
 select
     q.session, q.source, q.exchange, q.symbol, q.price, q.change, q.change_pct,
     q.price_text, q.change_pct_text, q.captured_at, f.quality, f.quality_checks
 from quotes as q
 left join flags as f using (source, captured_date, symbol)
-where not exists (select 1 from blocked as b where b.source = q.source and b.date = q.captured_date)
+anti join blocked as b on b.source = q.source and b.date = q.captured_date
 order by q.source, q.symbol, q.session
