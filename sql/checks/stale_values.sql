@@ -32,9 +32,6 @@ run_days as (
     from runs as r
     join day_moves as d using (date)
     window by_run as (partition by r.currency, r.run_id order by r.date rows unbounded preceding)
-),
-pegged_to_base as (
-    select code, anchor, valid_from, valid_to from ref_pegs
 )
 select
     'WARN' as severity,
@@ -50,7 +47,7 @@ where r.date between $start and $end
   and r.run_length >= $min_observations
   and r.others_moved >= $min_moved_fraction
   and not exists (
-      select 1 from pegged_to_base as p
+      select 1 from ref_pegs as p
       where p.code = r.currency and p.anchor = r.base
         and r.date >= p.valid_from and (p.valid_to is null or r.date <= p.valid_to)
   )

@@ -27,14 +27,19 @@ def _deps(name: str) -> list[str]:
 
 def _pictures(name: str, data_dir) -> dict:
     """Charts for the UI: a currency's history with its findings marked (fx_rates), the biggest movers (fx_daily_change)."""
+    draw = {
+        "fx_rates": lambda con, source: charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF")),
+        "fx_daily_change": lambda con, source: charts.biggest_movers(con, data_dir, source),
+    }.get(name)
+    if draw is None:
+        return {}
     con = sqlmodels.connect(data_dir)
     out = {}
     try:
         sources = [r[0] for r in con.execute(
             "select source from fx_rates group by source having count(distinct date) > 1 order by count(*) desc").fetchall()]
         for source in sources[:2]:
-            made = (charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF"))
-                    if name == "fx_rates" else charts.biggest_movers(con, data_dir, source) if name == "fx_daily_change" else None)
+            made = draw(con, source)
             if made:
                 path, png = made
                 out[f"chart_{source}"] = dg.MetadataValue.md(charts.markdown_image(png, path.stem))
