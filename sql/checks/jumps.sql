@@ -1,7 +1,9 @@
 -- A move far outside the series' own recent volatility: |log change| beyond $k robust standard deviations
 -- (1.4826 x the median absolute log change over the previous $window_observations observations) and
 -- beyond $min_move. Robust, so a volatile currency's ordinary days (or one earlier jump) do not flood
--- the findings. Rates: per currency and date; tickers: per symbol and session.
+-- the findings. Rates: per currency and date; tickers: per symbol and session. A move across a gap longer
+-- than $max_gap_days (a currency quoted again after years, like ISK in 2018) is not a day-over-day move:
+-- completeness reports the gap, and the verdict does not depend on how a backfill was cut into runs.
 with series as (
     select date, date as t, source, currency as subject, rate as value, rate_text as value_text
     from stg_rates_daily
@@ -43,4 +45,5 @@ select
 from scaled
 where date between $start and $end
   and history >= $min_observations
+  and t - prev_t <= $max_gap_days
   and abs(log_change) > greatest($k * robust_sd, ln(1 + $min_move))
