@@ -73,7 +73,8 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
     from dagster_project import runner
 
     inst = runner.instance()
-    runner.fail_interrupted_runs(inst)
+    for run_id in runner.fail_interrupted_runs(inst):
+        console.print(f"[yellow]run {run_id} was interrupted (its process is gone): marked failed[/yellow]")
     results = []
     log = logging.getLogger("mdw.progress")
     log.setLevel(logging.INFO)
@@ -179,7 +180,7 @@ def backfill(
     One run per missing range (single-run backfill policy): a fresh range is one run; a range already
     loaded is no run at all; an interrupted backfill resumes with the partitions it had not finished.
     """
-    from dagster_project import runner
+    from dagster_project import runner, sessions
     from dagster_project.defs.models.assets import MODEL_ASSETS
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
@@ -198,11 +199,9 @@ def backfill(
         raise typer.Exit(2)
     started = time.perf_counter()
     inst = runner.instance()
-    for run_id in runner.fail_interrupted_runs(inst):
-        console.print(f"[yellow]run {run_id} was interrupted (its process is gone): marked failed[/yellow]")
     assets = [a for s in sources for a in SOURCE_ASSETS[s]]
     total = (last - first).days + 1
-    todo = [first + dt.timedelta(days=k) for k in range(total)] if force else runner.missing_dates(assets, first, last, inst)
+    todo = sessions.days_between(first, last) if force else runner.missing_dates(assets, first, last, inst)
     ranges = runner.date_ranges(todo, chunk_days)
     if not ranges:
         out.print(f"nothing to do: all {total:,} partitions of {', '.join(sources)} from {first} to {last} are materialized "
@@ -373,8 +372,6 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
     Exit 0 when they match; 1 when they differ (the table says where). With --replace the rebuilt data
     takes the current data's place (each dataset folder renamed into place) and the marts are rebuilt.
     """
-    import shutil as _shutil
-
     from dagster_project import pipeline, sqlmodels
 
     data = _data_dir()
@@ -402,7 +399,7 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
                     if target.exists():
                         target.rename(old)
                     new.rename(target)
-                    _shutil.rmtree(old, ignore_errors=True)
+                    shutil.rmtree(old, ignore_errors=True)
             for mart in sqlmodels.MARTS:
                 sqlmodels.build_mart(data, mart)
             _refresh_catalog()
@@ -410,7 +407,7 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
         elif not same:
             raise typer.Exit(1)
     finally:
-        _shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import adapters, landing, storage
+from dagster_project import adapters, landing, sessions, storage
 from dagster_project.rows import DATASETS, ParseError, Snapshot
 
 progress_log = logging.getLogger("mdw.progress")
@@ -104,7 +104,7 @@ def raw_dates(data_dir: Path, source: str) -> list[dt.date]:
         if landing.raw_files_single(data_dir, source, dt.date.fromisoformat(folder.name.removeprefix("date="))):
             days.add(dt.date.fromisoformat(folder.name.removeprefix("date=")))
     for history in landing.history_files(data_dir, source):
-        days.update(history.first + dt.timedelta(days=k) for k in range((history.last - history.first).days + 1))
+        days.update(sessions.days_between(history.first, history.last))
     return sorted(days)
 
 
@@ -119,22 +119,15 @@ def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int
     """Per parsed dataset: (rows now, rows only in the current warehouse, rows only in the rebuilt one)."""
     import duckdb
 
+    from dagster_project.sqlmodels import partitioned_relation
+
     con = duckdb.connect()
     out = {}
-    for dataset in DATASETS:
-        def rel(root: Path) -> str:
-            if not any((root / dataset).glob("source=*/date=*/*.parquet")):
-                return "(select null as x where false)"
-            glob = str(root / dataset).replace("'", "''") + "/source=*/date=*/*.parquet"
-            return f"read_parquet('{glob}', hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}})"
-        a, b = rel(current), rel(rebuilt)
-        if a.startswith("(select null") or b.startswith("(select null"):
-            n_a = con.execute(f"select count(*) from {a}").fetchone()[0]
-            n_b = con.execute(f"select count(*) from {b}").fetchone()[0]
-            out[dataset] = (n_a, n_a, n_b)
-            continue
-        only_a = con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
-        only_b = con.execute(f"select count(*) from (select * from {b} except all select * from {a})").fetchone()[0]
-        out[dataset] = (con.execute(f"select count(*) from {a}").fetchone()[0], only_a, only_b)
+    for dataset, schema in DATASETS.items():
+        a, b = (partitioned_relation(root / dataset, schema) for root in (current, rebuilt))
+        rows = con.execute(f"select count(*) from ({a})").fetchone()[0]
+        only_a = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
+        out[dataset] = (rows, only_a, only_b)
     con.close()
     return out

@@ -94,19 +94,6 @@ def reference_statements(shown: Callable[[Path], str]) -> list[str]:
     return stmts
 
 
-def findings_statement(data_dir: Path, shown: Callable[[Path], str]) -> str:
-    root = data_dir / "warehouse" / "dq_findings"
-    if any(root.glob("source=*/date=*/*.parquet")):
-        glob = shown(root) + "/source=*/date=*/*.parquet"
-        cols = ", ".join(FINDING_SCHEMA)
-        body = (f"select {cols} from read_parquet({_lit(glob)}, hive_partitioning = true, "
-                f"hive_types = {{'source': VARCHAR, 'date': DATE}}, union_by_name = true)")
-    else:
-        types = {"String": "VARCHAR", "Date": "DATE", "Float64": "DOUBLE"}
-        body = "select " + ", ".join(f"null::{types[type(t).__name__]} as {c}" for c, t in FINDING_SCHEMA.items()) + " where false"
-    return f"create or replace view dq_findings as {body}"
-
-
 @lru_cache(maxsize=1)
 def thresholds() -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
@@ -266,7 +253,7 @@ def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 
 
 def _dates(scope: Scope) -> list[dt.date]:
-    return [scope.start + dt.timedelta(days=k) for k in range((scope.end - scope.start).days + 1)]
+    return sessions.days_between(scope.start, scope.end)
 
 
 def _calendar_of(source: str, dataset: str) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project import sessions
 from dagster_project.defs.sources.partitions import range_tags
 from dagster_project.settings import apply_env_defaults
 
@@ -78,7 +79,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 def missing_dates(assets: list[str], start: dt.date, end: dt.date, inst: dg.DagsterInstance) -> list[dt.date]:
     """Dates in [start, end] where any of the partitioned ``assets`` has no recorded materialization."""
-    days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
+    days = sessions.days_between(start, end)
     done = None
     for asset in assets:
         have = inst.get_materialized_partitions(dg.AssetKey(asset))

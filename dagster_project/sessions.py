@@ -65,9 +65,14 @@ def target_closed(day: dt.date) -> str | None:
     return None
 
 
+def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every calendar day from ``first`` to ``last``, both included."""
+    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+
+
 def publication_days(calendar_name: str, start: dt.date, end: dt.date) -> list[dt.date]:
     """Days a source on ``calendar_name`` publishes: TARGET days, exchange sessions (XNYS…), or every day."""
-    days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
+    days = days_between(start, end)
     if calendar_name == "daily":
         return days
     if calendar_name == "TARGET":

@@ -66,29 +66,27 @@ def _shown(path: Path, relative_to: Path | None) -> str:
     return path.resolve().as_posix()
 
 
-def _empty_select(dataset: str) -> str:
-    cols = ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {name}" for name, t in DATASETS[dataset].items())
-    return f"select {cols} where false"
+def partitioned_relation(root: Path, schema: dict, shown=lambda p: p.resolve().as_posix(), *,
+                         union_by_name: bool = False) -> str:
+    """A SELECT of ``schema``'s columns over ``root/source=*/date=*/*.parquet`` (the Hive keys typed), or an
+    empty SELECT of the same typed columns when there is no file yet (so views and queries always bind)."""
+    if not any(root.glob("source=*/date=*/*.parquet")):
+        return "select " + ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {c}" for c, t in schema.items()) + " where false"
+    glob = shown(root) + "/source=*/date=*/*.parquet"
+    return (f"select {', '.join(schema)} from read_parquet({_lit(glob)}, hive_partitioning = true, "
+            f"hive_types = {{'source': VARCHAR, 'date': DATE}}{', union_by_name = true' if union_by_name else ''})")
 
 
 def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[str]:
     """CREATE VIEW statements in dependency order: parsed data, reference tables (ref_*), check findings
     (dq_findings), staging models, marts and on-demand views."""
-    stmts = []
     warehouse = data_dir / "warehouse"
-    for dataset in DATASETS:
-        root = warehouse / dataset
-        if any(root.glob("source=*/date=*/*.parquet")):
-            glob = _shown(root, relative_to) + "/source=*/date=*/*.parquet"
-            cols = ", ".join(DATASETS[dataset])
-            body = (f"select {cols} from read_parquet({_lit(glob)}, hive_partitioning = true, "
-                    f"hive_types = {{'source': VARCHAR, 'date': DATE}})")
-        else:
-            body = _empty_select(dataset)
-        stmts.append(f"create or replace view parsed_{dataset} as {body}")
     shown = lambda p: _shown(p, relative_to)  # noqa: E731
+    stmts = [f"create or replace view parsed_{dataset} as {partitioned_relation(warehouse / dataset, schema, shown)}"
+             for dataset, schema in DATASETS.items()]
     stmts += quality.reference_statements(shown)
-    stmts.append(quality.findings_statement(data_dir, shown))
+    findings = partitioned_relation(quality.findings_root(data_dir), quality.FINDING_SCHEMA, shown, union_by_name=True)
+    stmts.append(f"create or replace view dq_findings as {findings}")
     for name in STAGING:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     for name in MARTS:

@@ -30,17 +30,7 @@ def partition_path(warehouse: Path, dataset: str, source: str, day: dt.date) -> 
 
 def write_partition(warehouse: Path, dataset: str, source: str, day: dt.date, frame: pl.DataFrame) -> int:
     """Replace one partition with ``frame`` (rows sorted for a stable order); return the row count."""
-    path = partition_path(warehouse, dataset, source, day)
-    if frame.height == 0:
-        if path.exists():
-            path.unlink()
-        _remove_empty_dirs(path.parent, stop=warehouse)
-        return 0
-    schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
-    body = frame.select(list(schema)).cast(schema).sort(SORT_KEYS[dataset], nulls_last=True)
-    with replacing(path) as tmp:
-        body.write_parquet(tmp, compression="zstd", statistics=True)
-    return body.height
+    return write_partitions(warehouse, dataset, source, [day], frame.with_columns(pl.lit(day).alias("date")))[day]
 
 
 def write_partitions(warehouse: Path, dataset: str, source: str, days: list[dt.date], frame: pl.DataFrame,

@@ -10,6 +10,7 @@ import datetime as dt
 
 import dagster as dg
 
+from dagster_project import sessions
 from dagster_project.settings import ECB_FIRST_DATE
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=ECB_FIRST_DATE, timezone="UTC", end_offset=1)
@@ -17,9 +18,8 @@ single_run = dg.BackfillPolicy.single_run()
 
 
 def partition_dates(context: dg.AssetExecutionContext) -> list[dt.date]:
-    window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
-    return [start + dt.timedelta(days=k) for k in range((end - start).days)]
+    window = context.partition_time_window  # the end is exclusive
+    return sessions.days_between(window.start.date(), window.end.date() - dt.timedelta(days=1))
 
 
 def range_tags(start: dt.date | str, end: dt.date | str) -> dict[str, str]:
