@@ -1,8 +1,8 @@
 """``mdw``: the project's command line (typer + rich).
 
     mdw run                         the main job on the bundled data, with a summary
-    mdw backfill --from D --to D    one run per source over a date range (single-run backfill)
-    mdw ingest PATH...              land files and materialize the partitions they hold
+    mdw backfill --from D --to D    the month partitions holding a date range (single-run backfills)
+    mdw ingest PATH...              land files and materialize the month partitions they hold
     mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
     mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
     mdw checks [--date D] [--source S]   the data-quality findings as a table
@@ -113,8 +113,8 @@ def _summary(results, seconds: float) -> None:
 
     con = sqlmodels.connect(_data_dir())
     table = Table(title="Warehouse after this run", show_lines=False)
-    for col in ("dataset", "source", "partitions", "rows", "first date", "last date"):
-        table.add_column(col, justify="right" if col in ("partitions", "rows") else "left")
+    for col in ("dataset", "source", "dates", "rows", "first date", "last date"):
+        table.add_column(col, justify="right" if col in ("dates", "rows") else "left")
     relations = [(name, f"parsed_{name}", "date") for name in ("rates", "tickers", "rejects")]
     relations += [(mart, mart, sqlmodels.time_key(mart)) for mart in sqlmodels.MARTS]
     for label, relation, key in relations:
@@ -142,46 +142,50 @@ SOURCE_CHOICES = ("ecb", "page", "fixer", "ticker_csv")
 
 
 @app.command()
-def run(days: Annotated[int, typer.Option(help="Days of ECB history to load, ending at the bundled file's last date.")] = 365) -> None:
-    """The main job on the bundled data: the page snapshot's date for every source, the last DAYS of ECB history, the models."""
-    from dagster_project.defs.models.assets import MODEL_ASSETS
+def run(months: Annotated[int, typer.Option(help="Months of ECB history to load, ending with the bundled file's last month.")] = 12) -> None:
+    """The main job on the bundled data: every source for the page snapshot's month, the last MONTHS of ECB history, the models."""
+    from dagster_project import storage
+    from dagster_project.defs.models.assets import MODEL_ASSETS, models_for
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
     started = time.perf_counter()
-    last = dt.date.fromisoformat(bundled_ecb_last_date())
-    first = last - dt.timedelta(days=days - 1)
-    page_day = dt.date.fromisoformat(PAGE_DATE)
-    page_week = page_day - dt.timedelta(days=page_day.weekday())  # the page's week, so ECB has a previous day
+    last = storage.month_of(dt.date.fromisoformat(bundled_ecb_last_date()))
+    first = storage.months_between(dt.date(1999, 1, 1), last)[-months]
+    page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
+    every_source = [a for s in SOURCE_CHOICES for a in SOURCE_ASSETS[s]]
     plan = [
-        (f"sources {page_day}", SOURCE_ASSETS["page"] + SOURCE_ASSETS["fixer"] + SOURCE_ASSETS["ticker_csv"], str(page_day), str(page_day)),
-        (f"ecb {page_week}..{page_week + dt.timedelta(days=6)}", SOURCE_ASSETS["ecb"], str(page_week), str(page_week + dt.timedelta(days=6))),
-        # the models run with the last source run, so a blocking check failure stops them
-        (f"ecb {first}..{last} + models", SOURCE_ASSETS["ecb"] + MODEL_ASSETS, str(first), str(last)),
+        # each run builds the models of its months, so a blocking check failure stops them in that run
+        (f"all sources {storage.month_key(page_month)} + models", every_source + models_for(["rates", "tickers"]),
+         str(page_month), str(page_month)),
+        (f"ecb {storage.month_key(first)}..{storage.month_key(last)} + models",
+         SOURCE_ASSETS["ecb"] + models_for(["rates"]) + [m for m in MODEL_ASSETS if m not in models_for(["rates", "tickers"])],
+         str(first), str(last)),
     ]
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
-    out.print(f"To backfill the whole ECB history (1999-01-04..{last}): [bold]make backfill[/bold] "
-              f"or [bold].venv/bin/mdw backfill --from 1999-01-04 --to {last} --source ecb[/bold]")
+    out.print(f"To backfill the whole ECB history (1999-01-04..{bundled_ecb_last_date()}): [bold]make backfill[/bold] "
+              f"or [bold].venv/bin/mdw backfill --from 1999-01-04 --to {bundled_ecb_last_date()} --source ecb[/bold]")
 
 
 @app.command()
 def backfill(
-    start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
+    start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD: its month is the first partition.")],
+    end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive): its month is the last partition.")],
     source: Annotated[Optional[list[str]], typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
-    models: Annotated[bool, typer.Option(help="Rebuild the models (in the last run).")] = True,
-    chunk_days: Annotated[int, typer.Option(help="Most partitions per run (0: one run per missing range). "
-                                            "An interrupted backfill redoes at most one chunk.")] = 2000,
+    models: Annotated[bool, typer.Option(help="Build the months of the models in each run.")] = True,
+    chunk_months: Annotated[int, typer.Option(help="Most month partitions per run (0: one run per missing range). "
+                                              "An interrupted backfill redoes at most one chunk.")] = 120,
     force: Annotated[bool, typer.Option(help="Re-run partitions that are already materialized.")] = False,
 ) -> None:
-    """Materialize every partition from FROM to TO that is not materialized yet, with their checks, then the models.
+    """Materialize every month partition from FROM to TO that is not materialized yet, with their checks and the models.
 
-    One run per missing range (single-run backfill policy): a fresh range is one run; a range already
-    loaded is no run at all; an interrupted backfill resumes with the partitions it had not finished.
+    One run per missing range of months (single-run backfill policy): a fresh range is one run per
+    CHUNK_MONTHS; a range already loaded is no run at all; an interrupted backfill resumes with the months
+    it had not finished.
     """
-    from dagster_project import runner, sessions
-    from dagster_project.defs.models.assets import MODEL_ASSETS
+    from dagster_project import pipeline, runner, storage
+    from dagster_project.defs.models.assets import models_for
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
     try:
@@ -200,18 +204,18 @@ def backfill(
     started = time.perf_counter()
     inst = runner.instance()
     assets = [a for s in sources for a in SOURCE_ASSETS[s]]
-    total = (last - first).days + 1
-    todo = sessions.days_between(first, last) if force else runner.missing_dates(assets, first, last, inst)
-    ranges = runner.date_ranges(todo, chunk_days)
+    model_assets = models_for({d for s in sources for d in pipeline.SOURCE_DATASETS[s]}) if models else []
+    total = len(storage.months_between(first, last))
+    todo = storage.months_between(first, last) if force else runner.missing_months(assets, first, last, inst)
+    ranges = runner.month_ranges(todo, chunk_months)
     if not ranges:
-        out.print(f"nothing to do: all {total:,} partitions of {', '.join(sources)} from {first} to {last} are materialized "
-                  "(--force re-runs them)")
+        out.print(f"nothing to do: all {total:,} month partitions of {', '.join(sources)} from {storage.month_key(first)} "
+                  f"to {storage.month_key(last)} are materialized (--force re-runs them)")
         return
-    console.print(f"{len(todo):,} of {total:,} partitions to materialize in {len(ranges)} run(s)")
-    plan = [(f"{'+'.join(sources)} {a}..{b}", list(assets), str(a), str(b)) for a, b in ranges]
-    if models:
-        label, run_assets, a, b = plan[-1]
-        plan[-1] = (label + " + models", run_assets + MODEL_ASSETS, a, b)
+    console.print(f"{len(todo):,} of {total:,} month partitions to materialize in {len(ranges)} run(s)")
+    label = "+".join(sources) + (" + models" if model_assets else "")
+    plan = [(f"{label} {storage.month_key(a)}..{storage.month_key(b)}", assets + model_assets, str(a), str(b))
+            for a, b in ranges]
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
@@ -222,7 +226,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
            source: Annotated[Optional[str], typer.Option(help="Source of the files (default: detected).")] = None) -> None:
     """Land files into the raw layer (validated first) and materialize the partitions they hold."""
     from dagster_project import pipeline
-    from dagster_project.defs.models.assets import MODEL_ASSETS
+    from dagster_project.defs.models.assets import models_for
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
     from dagster_project.rows import ParseError
 
@@ -235,13 +239,15 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
             console.print(f"[red]rejected[/red] {exc}")
             bad += 1
             continue
-        dates = landed.snapshot.dates
+        dates = landed.dates
         state = "landed" if landed.new else "already landed"
-        out.print(f"{state} {f} -> {landed.raw.rel(_data_dir())} ({landed.raw.source}, {len(dates)} date(s) {dates[0]}..{dates[-1]})")
-        plan.append((f"{landed.raw.source} {dates[0]}..{dates[-1]}", SOURCE_ASSETS[landed.raw.source], str(dates[0]), str(dates[-1])))
+        out.print(f"{state} {f} -> {landed.raw.rel(_data_dir())} ({landed.raw.source}, {dates[0]}..{dates[-1]})")
+        src = landed.raw.source
+        plan.append((f"{src} {dates[0]}..{dates[-1]} + models",
+                     SOURCE_ASSETS[src] + models_for(pipeline.SOURCE_DATASETS[src]), str(dates[0]), str(dates[-1])))
     if plan:
         started = time.perf_counter()
-        results = _run_plan(plan + [("models", MODEL_ASSETS, None, None)])
+        results = _run_plan(plan)
         _refresh_catalog()
         _summary(results, time.perf_counter() - started)
     if bad:
@@ -400,6 +406,7 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
                         target.rename(old)
                     new.rename(target)
                     shutil.rmtree(old, ignore_errors=True)
+            _drop_legacy_layout(data / "warehouse")
             for mart in sqlmodels.MARTS:
                 sqlmodels.build_mart(data, mart)
             _refresh_catalog()
@@ -408,6 +415,19 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
             raise typer.Exit(1)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def _drop_legacy_layout(warehouse: Path) -> None:
+    """After a migration from the one-file-per-day layout: the old whole-history mart files and the per-day
+    findings go (the marts are rebuilt now; `mdw backfill --force` re-runs the checks into the new layout)."""
+    for old in (warehouse / "marts").glob("*.parquet"):
+        old.unlink()
+    legacy = sorted((warehouse / "dq_findings").glob("source=*/date=*"))
+    for folder in legacy:
+        shutil.rmtree(folder, ignore_errors=True)
+    if legacy:
+        console.print(f"removed {len(legacy):,} per-day findings folders of the old layout: "
+                      "re-run the checks with `mdw backfill --force --from … --to …`")
 
 
 @app.command()

@@ -106,9 +106,9 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
     first, last = min(dates), max(dates)
     digest = sha256(data)
     folder = data_dir / "raw" / source / f"date={last.isoformat()}"
-    for existing in raw_files_single(data_dir, source, last) + history_files(data_dir, source):
-        if existing.path.stat().st_size == len(data) and sha256(existing.path.read_bytes()) == digest:
-            return existing, False
+    existing = find_landed(data_dir, source, data, last, digest=digest)
+    if existing is not None:
+        return existing, False
     ext = extension(name_hint, data)
     path = folder / f"{ts_name(captured_at)}.{ext}"
     if path.exists():
@@ -120,6 +120,20 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
             {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())
     atomic_write(path, data)
     return RawFile(path, source, captured_at, first, last), True
+
+
+def find_landed(data_dir: Path, source: str, data: bytes, day: dt.date | None = None, *,
+                digest: str | None = None) -> RawFile | None:
+    """The raw file already holding exactly ``data``: a history file (its sidecar names its hash, so nothing is
+    re-read), or a single-date snapshot of ``day`` of the same size. None when these bytes are new."""
+    digest = digest or sha256(data)
+    for history in (data_dir / "raw" / source).glob(f"date=*/*{COVERS}"):
+        if json.loads(history.read_text()).get("sha256") == digest:
+            return _raw_file(history.with_name(history.name[: -len(COVERS)]), source)
+    for single in raw_files_single(data_dir, source, day) if day is not None else []:
+        if single.path.stat().st_size == len(data) and sha256(single.path.read_bytes()) == digest:
+            return single
+    return None
 
 
 def _raw_file(path: Path, source: str) -> RawFile:

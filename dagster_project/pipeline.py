@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import adapters, landing, sessions, storage
-from dagster_project.rows import DATASETS, ParseError, Snapshot
+from dagster_project.rows import DATASETS, ParseError
 
 progress_log = logging.getLogger("mdw.progress")
 SOURCE_DATASETS = {"page": ("rates", "tickers"), "ecb": ("rates",), "fixer": ("rates",), "ticker_csv": ("tickers",)}
@@ -24,19 +24,27 @@ SOURCE_DATASETS = {"page": ("rates", "tickers"), "ecb": ("rates",), "fixer": ("r
 class Landed:
     raw: landing.RawFile
     new: bool
-    snapshot: Snapshot
+
+    @property
+    def dates(self) -> tuple[dt.date, dt.date]:
+        """The first and last data date the input holds."""
+        return self.raw.first, self.raw.last
 
 
 def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = None,
                captured_at: dt.datetime | None = None) -> Landed:
-    """Validate an input by parsing it, then store its bytes in the raw layer. Bad input lands nothing."""
+    """Validate an input by parsing it, then store its bytes in the raw layer. Bad input lands nothing.
+    A history file landed before (same hash) is recognised from its sidecar without parsing it again."""
     source = source or adapters.detect(name, data)
+    again = landing.find_landed(data_dir, source, data)
+    if again is not None:
+        return Landed(again, False)
     captured_at = captured_at or landing.ts_from_name(name) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     snapshot = adapters.parse(source, data, captured_at=captured_at, file=name)
     if not snapshot.dates:
         raise ParseError("holds no dated rows", file=name)
     raw, new = landing.land(data_dir, source, data, captured_at=captured_at, dates=snapshot.dates, name_hint=name)
-    return Landed(raw, new, snapshot)
+    return Landed(raw, new)
 
 
 @dataclass
@@ -45,26 +53,29 @@ class ParseStats:
     rows: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
     rejects: int = 0
-    raw_files: list[str] = field(default_factory=list)
     first: dt.date | None = None
     last: dt.date | None = None
+    days: dict[dt.date, list[dt.date]] = field(default_factory=dict)  # month -> the dates it holds (any dataset)
 
 
-def parse_partitions(data_dir: Path, source: str, dates: list[dt.date], *, warehouse: Path | None = None) -> ParseStats:
-    """(Re)build the parsed partitions of ``source`` for ``dates`` from the raw layer (into ``warehouse``,
-    by default ``<data_dir>/warehouse``).
+def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, warehouse: Path | None = None) -> ParseStats:
+    """(Re)build the month partitions of ``source`` for ``months`` (first days) from the raw layer (into
+    ``warehouse``, by default ``<data_dir>/warehouse``).
 
     All inputs are parsed before anything is written, so an unreadable raw file fails the run with
-    nothing half-written. Dates with no raw input end up with no partition (a weekend is empty, not an error).
+    nothing half-written. A month with no raw input ends up with no file (empty, not an error).
     """
     stats = ParseStats(source)
+    months = sorted({storage.month_of(m) for m in months})
+    dates = [d for m in months for d in sessions.days_between(m, storage.month_end(m))]
     plan = landing.snapshots_for(data_dir, source, dates)
     frames: dict[str, list[pl.DataFrame]] = {name: [] for name in DATASETS}
     for k, (raw, wanted) in enumerate(sorted(plan.items(), key=lambda kv: kv[0].captured_at), start=1):
         rel = raw.rel(data_dir)
         progress_log.info("parse %s", rel, extra={"step": f"parse {source}", "done": k - 1, "total": len(plan)})
         try:
-            snap = adapters.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel)
+            snap = adapters.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel,
+                                  window=(min(wanted), max(wanted)) if raw.multi_date else None)
         except ParseError as exc:
             raise exc.in_file(rel) if exc.file is None else exc
         keep = pl.col("date").is_in(wanted) if raw.multi_date else pl.lit(True)
@@ -73,46 +84,55 @@ def parse_partitions(data_dir: Path, source: str, dates: list[dt.date], *, wareh
         # a rejected line with no readable date is filed under the raw file's (last) date
         rejects = snap.rejects_frame(rel).with_columns(pl.col("date").fill_null(raw.last))
         frames["rejects"].append(rejects.filter(keep))
-        stats.raw_files.append(rel)
         progress_log.info("parsed %s", rel, extra={"step": f"parse {source}", "done": k, "total": len(plan)})
 
     warehouse = warehouse or data_dir / "warehouse"
     datasets = (*SOURCE_DATASETS[source], "rejects")
-    written_dates: set[dt.date] = set()
+    held: set[dt.date] = set()
     for name in datasets:
         frame = pl.concat(frames[name], how="vertical") if frames[name] else pl.DataFrame(schema=DATASETS[name])
-        counts = storage.write_partitions(warehouse, name, source, dates, frame)
-        for day, n in counts.items():
+        counts = storage.write_months(warehouse, name, source, months, frame)
+        for n in counts.values():
             if n:
                 stats.rows[name] = stats.rows.get(name, 0) + n
                 stats.partitions[name] = stats.partitions.get(name, 0) + 1
-                written_dates.add(day)
+        if name != "rejects" and frame.height:
+            held.update(frame.get_column("date").unique().to_list())
         progress_log.info("write %s", name, extra={"step": f"write {source}", "done": datasets.index(name) + 1,
                                                  "total": len(datasets)})
     stats.rejects = stats.rows.pop("rejects", 0)
     stats.partitions.pop("rejects", None)
-    if written_dates:
-        stats.first, stats.last = min(written_dates), max(written_dates)
+    for day in sorted(held):
+        stats.days.setdefault(storage.month_of(day), []).append(day)
+    if held:
+        stats.first, stats.last = min(held), max(held)
     return stats
 
 
-def raw_dates(data_dir: Path, source: str) -> list[dt.date]:
-    """Every date the raw layer of ``source`` holds data for (single-date snapshots and history files)."""
-    days: set[dt.date] = set()
-    root = data_dir / "raw" / source
-    for folder in root.glob("date=*"):
-        if landing.raw_files_single(data_dir, source, dt.date.fromisoformat(folder.name.removeprefix("date="))):
-            days.add(dt.date.fromisoformat(folder.name.removeprefix("date=")))
-    for history in landing.history_files(data_dir, source):
-        days.update(sessions.days_between(history.first, history.last))
-    return sorted(days)
+def loaded_months(data_dir: Path, source: str) -> list[dt.date]:
+    """The months of ``source`` the warehouse has loaded: the month of every single-date raw snapshot, and
+    every month with a partition (a history file covers years; only the months that were loaded count).
+    Partitions of the old one-file-per-day layout (``date=…``) count by their month, so ``mdw rebuild``
+    migrates such a warehouse."""
+    months: set[dt.date] = set()
+    for folder in (data_dir / "raw" / source).glob("date=*"):
+        day = dt.date.fromisoformat(folder.name.removeprefix("date="))
+        if landing.raw_files_single(data_dir, source, day):
+            months.add(storage.month_of(day))
+    for dataset in DATASETS:
+        root = data_dir / "warehouse" / dataset / f"source={source}"
+        for folder in root.glob("month=*"):
+            months.add(dt.date.fromisoformat(folder.name.removeprefix("month=") + "-01"))
+        for folder in root.glob("date=*"):
+            months.add(storage.month_of(dt.date.fromisoformat(folder.name.removeprefix("date="))))
+    return sorted(months)
 
 
 def rebuild(data_dir: Path, into: Path) -> dict[str, ParseStats]:
-    """Re-parse every raw snapshot into a fresh warehouse at ``into`` (the raw layer is immutable, so this
-    reproduces the parsed data exactly)."""
-    return {source: parse_partitions(data_dir, source, days, warehouse=into)
-            for source in SOURCE_DATASETS if (days := raw_dates(data_dir, source))}
+    """Re-parse the loaded months from the raw snapshots into a fresh warehouse at ``into`` (the raw layer is
+    immutable, so this reproduces the parsed data exactly)."""
+    return {source: parse_partitions(data_dir, source, months, warehouse=into)
+            for source in SOURCE_DATASETS if (months := loaded_months(data_dir, source))}
 
 
 def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]:

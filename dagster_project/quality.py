@@ -9,11 +9,12 @@ function), with its reference data under ``data/reference/`` and its thresholds 
 ``severity`` is WARN or ERROR; ``subject`` is the currency code, ticker symbol or ``partition`` the finding
 is about; ``observed`` / ``expected`` are the numbers compared (rates are units of the currency per 1 base
 unless the detail says otherwise). Findings are stored as Parquet beside the data they judge
-(``warehouse/dq_findings/source=…/date=…/<asset>.<check>.parquet``), so re-checking a partition replaces
-its findings, and the view ``dq_findings`` reads them all.
+(``warehouse/dq_findings/source=…/month=…/<asset>.<check>.parquet``, the date inside), so re-checking a
+month replaces its findings, and the view ``dq_findings`` reads them all.
 
-Partition checks judge one source's partitions (a date range) and run with the parsed assets; warehouse
-checks (source disagreement, freshness) judge the marts as a whole.
+Partition checks judge one source's months and run with the parsed assets; mart checks judge the months of
+a run across sources (source disagreement); freshness judges the whole warehouse as of now. Each reads
+only the Parquet files of the months it judges and the history its rules look back on.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import duckdb
 import iso4217
 import polars as pl
 
-from dagster_project import landing, sessions
+from dagster_project import landing, sessions, storage
 from dagster_project.landing import replacing
 from dagster_project.settings import REPO
 
@@ -268,6 +269,7 @@ class Check:
     description: str
     rules: tuple  # each: a SQL file name (sql/checks/<name>.sql) or a Python rule function
     blocking: bool = False
+    whole_warehouse: bool = False  # judged on every month as of now, whatever months the run covers
 
     def evaluate(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[pl.DataFrame, int]:
         """The findings, and how many were left out as reviewed and accepted (data/reference/accepted_findings.csv)."""
@@ -280,7 +282,7 @@ class Check:
         return frame.with_columns(
             pl.lit(self.name).alias("check_name"), pl.lit(scope.asset).alias("asset"),
             pl.lit(scope.dataset).alias("dataset"),
-            pl.lit("partition" if scope.start is not None else "warehouse").alias("scope"),
+            pl.lit("warehouse" if self.whole_warehouse or scope.source is None else "partition").alias("scope"),
         ).select(list(FINDING_SCHEMA)).sort("date", "subject", "severity"), found - frame.height
 
 
@@ -312,7 +314,8 @@ CHECKS = {c.name: c for c in [
           (non_session_capture,)),
     Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
           ("source_disagreement",)),
-    Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,)),
+    Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,),
+          whole_warehouse=True),
 ]}
 
 RATE_CHECKS = ("partition_structure", "quarantined_lines", "valid_values", "precision", "metal_units",
@@ -340,33 +343,36 @@ def findings_root(data_dir: Path) -> Path:
 def _anchor(data_dir: Path) -> Path:
     """An empty findings file that is never removed: once findings have been stored, the ``dq_findings`` glob
     always matches a file, so an open DuckDB session's view keeps working when every finding is cleared."""
-    return findings_root(data_dir) / "source=_" / "date=1970-01-01" / "_schema.parquet"
+    return findings_root(data_dir) / "source=_" / "month=1970-01" / "_schema.parquet"
 
 
-def findings_file(data_dir: Path, source: str, day: dt.date, asset: str, check: str) -> Path:
-    return findings_root(data_dir) / f"source={source}" / f"date={day.isoformat()}" / f"{asset}.{check}.parquet"
+def findings_file(data_dir: Path, source: str, month: dt.date, asset: str, check: str) -> Path:
+    return findings_root(data_dir) / f"source={source}" / f"month={storage.month_key(month)}" / f"{asset}.{check}.parquet"
 
 
 def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
-    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged partitions (or everywhere,
-    for a warehouse check). Each file is written atomically; a date without findings has no file."""
+    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged months (or everywhere, for a
+    check of the whole warehouse). Each file is written atomically; a month without findings has no file."""
     anchor = _anchor(scope.data_dir)
     if not anchor.exists():
         anchor.parent.mkdir(parents=True, exist_ok=True)
         with replacing(anchor) as tmp:
-            pl.DataFrame(schema=FINDING_SCHEMA).drop("source", "date").write_parquet(tmp)
-    by_key = {(s, d): part for (s, d), part in frame.partition_by(["source", "date"], as_dict=True).items()} if frame.height else {}
+            pl.DataFrame(schema=FINDING_SCHEMA).drop("source").write_parquet(tmp)
     written = set()
-    for (source, day), part in by_key.items():
-        path = findings_file(scope.data_dir, source, day, scope.asset, check)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as tmp:
-            part.drop("source", "date").write_parquet(tmp, compression="zstd", statistics=True)
-        written.add(path)
-    if scope.start is not None:
-        previous = (findings_file(scope.data_dir, scope.source, day, scope.asset, check) for day in _dates(scope))
+    if frame.height:
+        keyed = frame.with_columns(pl.col("date").dt.truncate("1mo").alias("_month"))
+        for (source, month), part in keyed.partition_by(["source", "_month"], as_dict=True).items():
+            path = findings_file(scope.data_dir, source, month, scope.asset, check)
+            with replacing(path) as tmp:
+                part.drop("source", "_month").sort("date", "subject").write_parquet(tmp, compression="zstd", statistics=True)
+            written.add(path)
+    root = findings_root(scope.data_dir)
+    if CHECKS[check].whole_warehouse or scope.start is None:
+        previous = list(root.glob(f"source=*/month=*/{scope.asset}.{check}.parquet"))
     else:
-        previous = findings_root(scope.data_dir).glob(f"source=*/date=*/{scope.asset}.{check}.parquet")
+        keys = {storage.month_key(m) for m in storage.months_between(scope.start, scope.end)}
+        previous = [p for p in root.glob(f"source={scope.source or '*'}/month=*/{scope.asset}.{check}.parquet")
+                    if p.parent.name.removeprefix("month=") in keys]
     for path in previous:
         if path not in written:
             path.unlink(missing_ok=True)
@@ -389,41 +395,58 @@ class Outcome:
 
 
 def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome]:
-    """Evaluate ``names`` over ``scope`` in one in-memory DuckDB, store their findings, return the outcomes.
+    """Evaluate ``names`` over ``scope`` in an in-memory DuckDB, store their findings, return the outcomes.
 
-    A check that cannot be evaluated (a partition that cannot be read, say) is an ERROR outcome with the
-    reason; its stored findings are left as they were.
+    Checks of months read only those months' files and the history the rules look back on; checks of the
+    whole warehouse read everything. A check that cannot be evaluated (a partition that cannot be read, say)
+    is an ERROR outcome with the reason; its stored findings are left as they were.
     """
     from dagster_project import sqlmodels
 
-    con = sqlmodels.connect(scope.data_dir)
     outcomes = []
-    try:
-        if scope.start is not None:
-            _pin_parsed(con, scope)
-        for name in names:
-            check = CHECKS[name]
-            started = time.perf_counter()
-            try:
-                frame, accepted = check.evaluate(con, scope)
-            except duckdb.Error as exc:
-                outcomes.append(Outcome(check, pl.DataFrame(schema=FINDING_SCHEMA), time.perf_counter() - started,
-                                        error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
-                continue
-            store_findings(scope, name, frame)
-            outcomes.append(Outcome(check, frame, time.perf_counter() - started, accepted))
-    finally:
-        con.close()
-    return outcomes
+    groups = [[n for n in names if not CHECKS[n].whole_warehouse], [n for n in names if CHECKS[n].whole_warehouse]]
+    for whole, group in enumerate(groups):
+        if not group:
+            continue
+        windowed = not whole and scope.start is not None
+        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else None)
+        try:
+            if windowed and scope.source is not None:
+                _pin_parsed(con, scope)
+            for name in group:
+                check = CHECKS[name]
+                started = time.perf_counter()
+                try:
+                    frame, accepted = check.evaluate(con, scope)
+                except duckdb.Error as exc:
+                    outcomes.append(Outcome(check, pl.DataFrame(schema=FINDING_SCHEMA), time.perf_counter() - started,
+                                            error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                    continue
+                store_findings(scope, name, frame)
+                outcomes.append(Outcome(check, frame, time.perf_counter() - started, accepted))
+        finally:
+            con.close()
+    return sorted(outcomes, key=lambda o: list(names).index(o.check.name))
+
+
+def _lookback_days() -> int:
+    return int(max(v for params in thresholds().values() for k, v in params.items() if k == "lookback_days"))
+
+
+def _read_months(scope: Scope) -> list[dt.date]:
+    """The months a check over ``scope`` reads: the judged months and the history its rules look back on."""
+    return storage.months_between(scope.start - dt.timedelta(days=_lookback_days()), scope.end)
 
 
 def _pin_parsed(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    """Read the judged source's partitions (and the history the rules look back on) once, into memory:
-    every rule then reads that instead of thousands of Parquet files. An unreadable file fails here."""
-    lookback = max(v for params in thresholds().values() for k, v in params.items() if k == "lookback_days")
-    first = scope.start - dt.timedelta(days=int(lookback))
+    """Read the judged source's rows (and the history the rules look back on) once, into memory: every rule
+    then reads that instead of the Parquet files. An unreadable file fails here."""
+    first = scope.start - dt.timedelta(days=_lookback_days())
+    # the month after is read too: "the source has data after this gap" must not depend on how a
+    # backfill was cut into runs (the rules only look back, so later rows change no other verdict)
+    last = storage.month_end(storage.next_month(storage.month_of(scope.end)))
     for dataset in ("rates", "tickers", "rejects"):
         con.execute(f"create temp table pinned_{dataset} as select * from parsed_{dataset} "
-                    "where source = $source and date between $first and $end",
-                    {"source": scope.source, "first": first, "end": scope.end})
+                    "where source = $source and date between $first and $last",
+                    {"source": scope.source, "first": first, "last": last})
         con.execute(f"create or replace view parsed_{dataset} as select * from pinned_{dataset}")

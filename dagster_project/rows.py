@@ -4,8 +4,9 @@ Rates are *units of ``currency`` per 1 ``base``*, exactly as the source publishe
 text is kept beside the parsed number so precision can be judged later (``XAU 0.0004`` has one
 significant digit, ``0.034944`` has five).
 
-The column names here are the Parquet column names (``source`` and ``date`` are the Hive partition
-keys of the files, so they are not stored inside them) and the JSON field names ``mdw parse`` prints.
+The column names here are the Parquet column names (``source`` is a Hive partition key of the files, so
+it is not stored inside them; ``date`` is, beside the ``month`` key in the path) and the JSON field
+names ``mdw parse`` prints.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
 }
 
-# Columns that are Hive partition keys: they live in the path (source=…/date=…), not in the file.
-PARTITION_COLUMNS = ("source", "date")
+# Columns that are Hive partition keys: they live in the path (source=…/month=…), not in the file.
+PARTITION_COLUMNS = ("source",)
 
 DATASETS = {"rates": RATE_SCHEMA, "tickers": TICKER_SCHEMA, "rejects": REJECT_SCHEMA}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project import sessions
-from dagster_project.defs.sources.partitions import range_tags
+from dagster_project import storage
+from dagster_project.defs.sources.partitions import month_partition_key, range_tags
 from dagster_project.settings import apply_env_defaults
 
 PID_TAG = "mdw/pid"  # the process running an in-process run: lets a later mdw tell an interrupted run
@@ -48,14 +48,17 @@ def definitions() -> dg.Definitions:
 
 def materialize(assets: list[str], *, start: dt.date | str | None = None, end: dt.date | str | None = None,
                 inst: dg.DagsterInstance | None = None, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-    """One run over ``assets``; a partition range when ``start``/``end`` are given (single-run backfill)."""
+    """One run over ``assets``; the months holding ``start`` to ``end`` when given (single-run backfill)."""
     job = definitions().resolve_implicit_global_asset_job_def()
     all_tags = {PID_TAG: str(os.getpid()), **(tags or {})}
     partition_key = None
-    if start is not None and str(end or start) == str(start):
-        partition_key = str(start)  # one partition: checks record their result against it
-    elif start is not None:
-        all_tags.update(range_tags(start, end or start))
+    if start is not None:
+        first = month_partition_key(dt.date.fromisoformat(str(start)))
+        last = month_partition_key(dt.date.fromisoformat(str(end or start)))
+        if first == last:
+            partition_key = first  # one partition: checks record their result against it
+        else:
+            all_tags.update(range_tags(first, last))
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     return job.execute_in_process(
         instance=inst or instance(),
@@ -77,25 +80,27 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "run failed"
 
 
-def missing_dates(assets: list[str], start: dt.date, end: dt.date, inst: dg.DagsterInstance) -> list[dt.date]:
-    """Dates in [start, end] where any of the partitioned ``assets`` has no recorded materialization."""
-    days = sessions.days_between(start, end)
+def missing_months(assets: list[str], start: dt.date, end: dt.date, inst: dg.DagsterInstance) -> list[dt.date]:
+    """Months holding [start, end] where any of the partitioned ``assets`` has no recorded materialization."""
     done = None
     for asset in assets:
         have = inst.get_materialized_partitions(dg.AssetKey(asset))
         done = have if done is None else done & have
     done = done or set()
-    return [d for d in days if d.isoformat() not in done]
+    return [m for m in storage.months_between(start, end) if m.isoformat() not in done]
 
 
-def date_ranges(days: list[dt.date], max_days: int) -> list[tuple[dt.date, dt.date]]:
-    """Contiguous runs of ``days``, each cut to at most ``max_days`` (0: no limit)."""
+def month_ranges(months: list[dt.date], max_months: int) -> list[tuple[dt.date, dt.date]]:
+    """Contiguous runs of ``months`` (first days), each cut to at most ``max_months`` (0: no limit)."""
     out: list[tuple[dt.date, dt.date]] = []
-    for day in sorted(days):
-        if out and day == out[-1][1] + dt.timedelta(days=1) and (not max_days or (day - out[-1][0]).days < max_days):
-            out[-1] = (out[-1][0], day)
+    count = 0
+    for month in sorted(months):
+        if out and month == storage.next_month(out[-1][1]) and (not max_months or count < max_months):
+            out[-1] = (out[-1][0], month)
+            count += 1
         else:
-            out.append((day, day))
+            out.append((month, month))
+            count = 1
     return out
 
 

@@ -34,6 +34,16 @@ def session_at(captured_at: dt.datetime, exchange: str = "XNYS") -> dt.date:
     return cal.minute_to_past_session(minute).date()
 
 
+def session_dates(exchange: str, first: dt.date, last: dt.date) -> set[dt.date]:
+    """The sessions of ``exchange`` from ``first`` to ``last`` (exchange_calendars), as dates."""
+    cal = calendar(exchange)
+    lo = max(pd.Timestamp(first), cal.first_session)
+    hi = min(pd.Timestamp(last), cal.last_session)
+    if lo > hi:
+        return set()
+    return {ts.date() for ts in cal.sessions_in_range(lo, hi)}
+
+
 def is_session(exchange: str, day: dt.date) -> bool:
     return bool(calendar(exchange).is_session(pd.Timestamp(day)))
 

@@ -9,14 +9,17 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from dagster_project import quality
+from dagster_project import quality, storage
 from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
@@ -48,8 +51,25 @@ def time_key(name: str) -> str:
     return "session" if name.startswith("ticker") else "date"
 
 
-def mart_path(data_dir: Path, name: str) -> Path:
-    return data_dir / "warehouse" / "marts" / f"{name}.parquet"
+# What a mart is keyed and ordered by: (time key, subject), rows sorted by source, subject, time within a file.
+MART_KEYS = {"fx_rates": ("date", "currency"), "fx_daily_change": ("date", "currency"),
+             "ticker_quotes": ("session", "symbol"), "ticker_daily_change": ("session", "symbol")}
+DAILY_CHANGE = ("fx_daily_change", "ticker_daily_change")  # their first rows look back on the previous month
+PARSED_GLOB = "source=*/month=*/*.parquet"
+LEGACY_GLOB = "source=*/date=*/*.parquet"  # the one-file-per-day layout before 0.2: read for `mdw rebuild`
+
+
+def mart_root(data_dir: Path, name: str) -> Path:
+    """``<data>/warehouse/marts/<name>/month=YYYY-MM/data.parquet``: one file per month of the mart's time key."""
+    return data_dir / "warehouse" / "marts" / name
+
+
+def mart_files(data_dir: Path, name: str, months: list[dt.date] | None = None) -> list[Path]:
+    files = sorted(mart_root(data_dir, name).glob("month=*/data.parquet"))
+    if months is None:
+        return files
+    keys = {storage.month_key(m) for m in months}
+    return [f for f in files if f.parent.name.removeprefix("month=") in keys]
 
 
 def _lit(path: str) -> str:
@@ -66,46 +86,82 @@ def _shown(path: Path, relative_to: Path | None) -> str:
     return path.resolve().as_posix()
 
 
+def _empty_select(schema: dict) -> str:
+    return "select " + ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {c}" for c, t in schema.items()) + " where false"
+
+
 def partitioned_relation(root: Path, schema: dict, shown=lambda p: p.resolve().as_posix(), *,
-                         union_by_name: bool = False) -> str:
-    """A SELECT of ``schema``'s columns over ``root/source=*/date=*/*.parquet`` (the Hive keys typed), or an
-    empty SELECT of the same typed columns when there is no file yet (so views and queries always bind)."""
-    if not any(root.glob("source=*/date=*/*.parquet")):
-        return "select " + ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {c}" for c, t in schema.items()) + " where false"
-    glob = shown(root) + "/source=*/date=*/*.parquet"
-    return (f"select {', '.join(schema)} from read_parquet({_lit(glob)}, hive_partitioning = true, "
-            f"hive_types = {{'source': VARCHAR, 'date': DATE}}{', union_by_name = true' if union_by_name else ''})")
+                         union_by_name: bool = False, files: list[Path] | None = None) -> str:
+    """A SELECT of ``schema``'s columns over ``root/source=*/month=*/*.parquet`` (or over ``files``, a window of
+    months), or an empty SELECT of the same typed columns when there is no file (so views always bind).
+    A warehouse still in the one-file-per-day layout (``date=…`` folders) is read too, for its migration."""
+    by_name = ", union_by_name = true" if union_by_name else ""
+    if files is not None:
+        if not files:
+            return _empty_select(schema)
+        source = "[" + ", ".join(_lit(shown(f)) for f in files) + "]"
+    elif any(root.glob(PARSED_GLOB)):
+        source = _lit(shown(root) + "/" + PARSED_GLOB)
+    elif any(root.glob(LEGACY_GLOB)):
+        return (f"select {', '.join(schema)} from read_parquet({_lit(shown(root) + '/' + LEGACY_GLOB)}, "
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}{by_name})")
+    else:
+        return _empty_select(schema)
+    return (f"select {', '.join(schema)} from read_parquet({source}, hive_partitioning = true, "
+            f"hive_types = {{'source': VARCHAR, 'month': VARCHAR}}{by_name})")
 
 
-def view_statements(data_dir: Path, *, relative_to: Path | None = None) -> list[str]:
+def window_of(months: list[dt.date]) -> list[dt.date]:
+    """The months a computation over ``months`` reads: those, and one on each side (a daily change looks back on
+    the previous month's last quote; a capture early in a month can show the previous month's last session)."""
+    return storage.months_between(storage.previous_month(min(months)), storage.next_month(max(months)))
+
+
+def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None) -> list[str]:
     """CREATE VIEW statements in dependency order: parsed data, reference tables (ref_*), check findings
-    (dq_findings), staging models, marts and on-demand views."""
+    (dq_findings), staging models, marts and on-demand views. With ``months``, every partitioned relation
+    reads only the files of ``window_of(months)``: a run touching one month reads three months of files."""
     warehouse = data_dir / "warehouse"
     shown = lambda p: _shown(p, relative_to)  # noqa: E731
-    stmts = [f"create or replace view parsed_{dataset} as {partitioned_relation(warehouse / dataset, schema, shown)}"
+    window = window_of(months) if months else None
+
+    def files(root: Path) -> list[Path] | None:
+        if window is None:
+            return None
+        keys = {storage.month_key(m) for m in window}
+        return sorted(p for p in root.glob("source=*/month=*/*.parquet") if p.parent.name.removeprefix("month=") in keys)
+
+    stmts = [f"create or replace view parsed_{dataset} as "
+             f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
              for dataset, schema in DATASETS.items()]
     stmts += quality.reference_statements(shown)
-    findings = partitioned_relation(quality.findings_root(data_dir), quality.FINDING_SCHEMA, shown, union_by_name=True)
+    root = quality.findings_root(data_dir)
+    findings = partitioned_relation(root, quality.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
     stmts.append(f"create or replace view dq_findings as {findings}")
     for name in STAGING:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     for name in MARTS:
-        path = mart_path(data_dir, name)
-        body = f"select * from read_parquet({_lit(_shown(path, relative_to))})" if path.exists() else model_sql(name)
+        built = mart_files(data_dir, name, window)
+        if built:
+            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}])" if window \
+                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
+        else:
+            body = model_sql(name)
         stmts.append(f"create or replace view {name} as {body}")
     for name in VIEWS:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     return stmts
 
 
-def connect(data_dir: Path, *, relative_to: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with every warehouse view defined (no database file, no lock).
+def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with every warehouse view defined (no database file, no lock); with ``months``, the
+    views read only the files of those months and their neighbours.
 
     Its memory is capped by MDW_DUCKDB_MEMORY_LIMIT (default 1GB): larger sorts and windows spill to disk
     instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
     con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
     con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
-    for stmt in view_statements(data_dir, relative_to=relative_to):
+    for stmt in view_statements(data_dir, relative_to=relative_to, months=months):
         con.execute(stmt)
     return con
 
@@ -118,22 +174,80 @@ class MartStats:
     first: str | None
     last: str | None
     preview: str
+    months: list[dt.date] = field(default_factory=list)
 
 
-def build_mart(data_dir: Path, name: str) -> MartStats:
-    """Materialize one mart to Parquet atomically, from the current parsed data and upstream marts."""
+def _input_months(data_dir: Path, name: str) -> list[dt.date]:
+    """Every month any input of ``name`` has a file for (a full build)."""
+    dataset = "tickers" if name.startswith("ticker") else "rates"
+    keys = {p.parent.name.removeprefix("month=") for p in (data_dir / "warehouse" / dataset).glob("source=*/month=*/*.parquet")}
+    keys |= {p.parent.name.removeprefix("month=") for p in mart_root(data_dir, name).glob("month=*/data.parquet")}
+    return sorted(dt.date.fromisoformat(k + "-01") for k in keys)
+
+
+def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
+    """The mart months a build over ``months`` rewrites: those months; for ticker marts also the months of the
+    sessions their captures show (a capture on 1 December can show 29 November); for a daily change also the
+    next month when it is built (its first change looks back on this month's last quote)."""
+    targets = set(months)
+    if name.startswith("ticker"):
+        con = connect(data_dir, months=months)
+        shown = con.execute(
+            "select distinct date_trunc('month', session)::date from stg_tickers "
+            "where date_trunc('month', captured_date)::date in (select unnest($months::date[]))",
+            {"months": months}).fetchall()
+        con.close()
+        targets |= {row[0] for row in shown}
+    if name in DAILY_CHANGE:
+        after = storage.next_month(max(targets))
+        if mart_files(data_dir, name, [after]):
+            targets.add(after)
+    return sorted(targets)
+
+
+def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -> MartStats:
+    """Materialize the months of one mart to Parquet (all months with input when ``months`` is None), reading
+    only the files of those months and their neighbours; each month file is replaced atomically."""
     started = time.perf_counter()
-    path = mart_path(data_dir, name)
-    con = connect(data_dir)
-    with replacing(path) as tmp:
-        con.execute(f"copy ({model_sql(name)}) to {_lit(str(tmp))} (format parquet, compression zstd, row_group_size 122880)")
-    key = time_key(name)
-    rows, first, last = con.execute(
-        f"select count(*), min({key})::varchar, max({key})::varchar from read_parquet({_lit(str(path))})").fetchone()
-    preview = con.execute(
-        f"select * from read_parquet({_lit(str(path))}) order by {key} desc limit 10").pl()
-    con.close()
-    return MartStats(name, rows, time.perf_counter() - started, first, last, markdown_table(preview))
+    months = sorted({storage.month_of(m) for m in months}) if months is not None else _input_months(data_dir, name)
+    key, subject = MART_KEYS[name]
+    root = mart_root(data_dir, name)
+    if not months:
+        return MartStats(name, 0, time.perf_counter() - started, None, None, "(no rows)")
+    targets = _targets(data_dir, name, months)
+    con = connect(data_dir, months=targets)
+    staging = root.parent / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con.execute("create temp table target_months as select unnest($months::date[]) as month", {"months": targets})
+        con.execute(
+            f"copy (select *, strftime({key}, '%Y-%m') as month from ({model_sql(name)}) "
+            f"where date_trunc('month', {key})::date in (select month from target_months) "
+            f"order by source, {subject}, {key}) "
+            f"to {_lit(str(staging))} (format parquet, compression zstd, partition_by (month), "
+            "filename_pattern 'data_{i}')")
+        for month in targets:
+            produced = sorted((staging / f"month={storage.month_key(month)}").glob("*.parquet"))
+            path = root / f"month={storage.month_key(month)}" / "data.parquet"
+            if len(produced) > 1:
+                raise RuntimeError(f"{name} {month}: DuckDB wrote {len(produced)} files for one month")
+            if produced:
+                with replacing(path) as tmp:
+                    os.replace(produced[0], tmp)
+            elif path.exists():
+                path.unlink()
+                path.parent.rmdir()
+        built = f"read_parquet([{', '.join(_lit(str(p)) for p in mart_files(data_dir, name, targets))}])"
+        if mart_files(data_dir, name, targets):
+            rows, first, last = con.execute(
+                f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()
+            preview = markdown_table(con.execute(f"select * from {built} order by {key} desc limit 10").pl())
+        else:
+            rows, first, last, preview = 0, None, None, "(no rows)"
+    finally:
+        con.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
 
 
 def markdown_table(frame) -> str:

@@ -1,14 +1,19 @@
-"""The parsed layer: Hive-partitioned Parquet, one file per (dataset, source, date), written atomically.
+"""The parsed layer: Hive-partitioned Parquet, one file per (dataset, source, month), written atomically.
 
-``<data>/warehouse/<dataset>/source=<s>/date=<d>/data.parquet``. A partition write goes to a hidden temp
-file in the same folder and is renamed over ``data.parquet``: readers see the old file or the new one,
-never half of either, and re-running a partition replaces it (same rows, never duplicates). A partition
-that now holds no rows is removed.
+``<data>/warehouse/<dataset>/source=<s>/month=<YYYY-MM>/data.parquet``, rows sorted by date. A day of this
+data is 30 to 170 rows, so a file per day would make the history thousands of tiny files (DuckDB pays per
+file); a month is a few thousand rows, a few kilobytes of zstd Parquet. ``date`` is a column inside the
+file; ``source`` and ``month`` are the Hive keys in the path.
+
+A partition write goes to a hidden temp file in the same folder and is renamed over ``data.parquet``:
+readers see the old file or the new one, never half of either, and re-running a partition replaces it
+(same rows, never duplicates). A month that now holds no rows loses its file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -18,39 +23,72 @@ from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
 FILE = "data.parquet"
 SORT_KEYS = {
-    "rates": ["captured_at", "currency"],
-    "tickers": ["captured_at", "symbol"],
-    "rejects": ["captured_at", "raw_file", "line", "text"],
+    "rates": ["date", "captured_at", "currency"],
+    "tickers": ["date", "captured_at", "symbol"],
+    "rejects": ["date", "captured_at", "raw_file", "line", "text"],
 }
 
 
-def partition_path(warehouse: Path, dataset: str, source: str, day: dt.date) -> Path:
-    return warehouse / dataset / f"source={source}" / f"date={day.isoformat()}" / FILE
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
 
 
-def write_partition(warehouse: Path, dataset: str, source: str, day: dt.date, frame: pl.DataFrame) -> int:
-    """Replace one partition with ``frame`` (rows sorted for a stable order); return the row count."""
-    return write_partitions(warehouse, dataset, source, [day], frame.with_columns(pl.lit(day).alias("date")))[day]
+def month_key(month: dt.date) -> str:
+    """``2024-11``: the Hive key of a month (Dagster's partition key is its first day, ``2024-11-01``)."""
+    return month.strftime("%Y-%m")
 
 
-def write_partitions(warehouse: Path, dataset: str, source: str, days: list[dt.date], frame: pl.DataFrame,
-                     *, threads: int = 4) -> dict[dt.date, int]:
-    """Replace the partitions of ``days`` with ``frame``'s rows (a day without rows loses its partition).
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
-    The same result as ``write_partition`` per day, done in bulk: one cast and one sort for the whole frame,
-    then the files written by a few threads (Parquet encoding and fsync release the GIL). Returns rows per day.
+
+def previous_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every month from the one holding ``first`` to the one holding ``last``, as first days."""
+    out, month = [], month_of(first)
+    while month <= last:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
+def month_end(month: dt.date) -> dt.date:
+    return next_month(month) - dt.timedelta(days=1)
+
+
+def partition_path(warehouse: Path, dataset: str, source: str, month: dt.date) -> Path:
+    return warehouse / dataset / f"source={source}" / f"month={month_key(month)}" / FILE
+
+
+def month_files(warehouse: Path, dataset: str, months: list[dt.date], source: str | None = None) -> list[Path]:
+    """The existing files of ``months`` (every source unless ``source`` is given), in month order."""
+    keys = {month_key(m) for m in months}
+    pattern = f"source={source or '*'}/month=*/{FILE}"
+    found = [p for p in (warehouse / dataset).glob(pattern) if p.parent.name.removeprefix("month=") in keys]
+    return sorted(found, key=lambda p: (p.parent.name, p.parent.parent.name))
+
+
+def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,
+                 *, threads: int = 4) -> dict[dt.date, int]:
+    """Replace the partitions of ``months`` with ``frame``'s rows (a month without rows loses its file).
+
+    One cast and one sort for the whole frame, then one file per month written by a few threads (Parquet
+    encoding and fsync release the GIL). Returns rows per month.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
     parts: dict[dt.date, pl.DataFrame] = {}
     if frame.height:
-        ordered = frame.select("date", *schema).cast(schema).sort(["date", *SORT_KEYS[dataset]], nulls_last=True)
-        parts = {key[0]: part.drop("date") for key, part in ordered.partition_by("date", as_dict=True, maintain_order=True).items()}
+        ordered = (frame.select(*schema).cast(schema).sort(SORT_KEYS[dataset], nulls_last=True)
+                   .with_columns(pl.col("date").dt.truncate("1mo").alias("_month")))
+        parts = {key[0]: part.drop("_month")
+                 for key, part in ordered.partition_by("_month", as_dict=True, maintain_order=True).items()}
 
-    def one(day: dt.date) -> int:
-        path = partition_path(warehouse, dataset, source, day)
-        body = parts.get(day)
+    def one(month: dt.date) -> int:
+        path = partition_path(warehouse, dataset, source, month)
+        body = parts.get(month)
         if body is None:
             if path.exists():
                 path.unlink()
@@ -60,17 +98,19 @@ def write_partitions(warehouse: Path, dataset: str, source: str, days: list[dt.d
             body.write_parquet(tmp, compression="zstd", statistics=True)
         return body.height
 
-    wanted = sorted(set(days))
+    wanted = sorted({month_of(m) for m in months})
+    outside = set(parts) - set(wanted)
+    if outside:
+        raise ValueError(f"rows dated outside the months written: {sorted(outside)[:3]}")
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return dict(zip(wanted, pool.map(one, wanted)))
 
 
-def read_partition(warehouse: Path, dataset: str, source: str, day: dt.date) -> pl.DataFrame:
-    path = partition_path(warehouse, dataset, source, day)
+def read_month(warehouse: Path, dataset: str, source: str, month: dt.date) -> pl.DataFrame:
+    path = partition_path(warehouse, dataset, source, month)
     if not path.exists():
         return pl.DataFrame(schema=DATASETS[dataset])
-    body = pl.read_parquet(path)
-    return body.with_columns(pl.lit(source).alias("source"), pl.lit(day).alias("date")).select(list(DATASETS[dataset]))
+    return pl.read_parquet(path).with_columns(pl.lit(source).alias("source")).select(list(DATASETS[dataset]))
 
 
 def _remove_empty_dirs(folder: Path, stop: Path) -> None:

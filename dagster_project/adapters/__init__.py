@@ -18,7 +18,10 @@ def max_input_bytes() -> int:
     return int(float(os.environ.get("MDW_MAX_INPUT_MB", "256")) * 1024 * 1024)
 
 
-def parse(source: str, data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> Snapshot:
+def parse(source: str, data: bytes, *, captured_at: dt.datetime, file: str | None = None,
+          window: tuple[dt.date, dt.date] | None = None) -> Snapshot:
+    """Parse one input. ``window`` (first, last date) lets a history adapter keep only those dates' rows (the
+    ECB history: 27 years parsed to load one month); other adapters return every row and the caller filters."""
     try:
         adapter = ADAPTERS[source]
     except KeyError:
@@ -26,6 +29,8 @@ def parse(source: str, data: bytes, *, captured_at: dt.datetime, file: str | Non
     if len(data) > max_input_bytes():
         raise ParseError(f"input is {len(data) / 2**20:.0f} MB, over the {max_input_bytes() / 2**20:.0f} MB limit "
                          "(MDW_MAX_INPUT_MB)", file=file)
+    if window is not None and getattr(adapter, "WINDOWED", False):
+        return adapter.parse(data, captured_at=captured_at, file=file, window=window)
     return adapter.parse(data, captured_at=captured_at, file=file)
 
 

@@ -2,7 +2,8 @@
 
 Optional columns: ``change`` (price units) and ``change_pct`` (percent; also accepted as ``pct``,
 ``percent_change``, ``change_percent``). Column names are case-insensitive. Each row is one session's
-close, so ``session`` is the row's date (checked against the exchange calendar downstream).
+close, so ``session`` is the row's date: a row dated on a day that is not a session of the exchange (an
+exchange holiday such as 2024-12-25, a weekend) is quarantined with that reason, never kept as a session.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 
 import polars as pl
 
+from dagster_project import sessions
 from dagster_project.adapters._text import clean, decode, number_problem
 from dagster_project.rows import RATE_SCHEMA, TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, utc
 
@@ -85,8 +87,24 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
         })
     if not rows and not rejects:
         raise ParseError("no ticker rows", file=file)
-    tickers = pl.DataFrame(rows, schema=TICKER_SCHEMA)
-    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects, title="ticker history CSV")
+    tickers, off_session = _sessions_only(pl.DataFrame(rows, schema=TICKER_SCHEMA), exchange)
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects + off_session, title="ticker history CSV")
+
+
+def _sessions_only(tickers: pl.DataFrame, exchange: str) -> tuple[pl.DataFrame, list[Reject]]:
+    """Rows dated on a session of ``exchange``, and a quarantined line for each row that is not."""
+    if not tickers.height:
+        return tickers, []
+    days = tickers.get_column("date")
+    open_days = sessions.session_dates(exchange, days.min(), days.max())
+    on_session = pl.col("date").is_in(sorted(open_days))
+    rejects = [
+        Reject(r["line"], f"{r['date']},{r['symbol']},{r['price_text']}",
+               f"{r['symbol']} dated {r['date']} ({r['date']:%A}), not a {exchange} session (exchange holiday or "
+               "weekend): no close to keep", r["date"])
+        for r in tickers.filter(~on_session).iter_rows(named=True)
+    ]
+    return tickers.filter(on_session), rejects
 
 
 _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$"
@@ -140,4 +158,5 @@ def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot
         pl.lit(None, dtype=pl.String).alias("raw_file"),
         pl.col("line").cast(pl.Int64),
     ).cast(TICKER_SCHEMA)
-    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, [], title="ticker history CSV")
+    tickers, off_session = _sessions_only(tickers, exchange)
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, off_session, title="ticker history CSV")

@@ -4,7 +4,7 @@
 with per_eur as (
     select date, source, quote as currency, rate
     from fx_cross_rates
-    where base = 'EUR' and quote <> 'EUR'
+    where base = 'EUR' and quote <> 'EUR' and date between $start and $end
 ),
 ranked as (
     select p.*, s.reference_priority

@@ -1,27 +1,39 @@
-"""SQL models (``sql/marts/*.sql``) as assets: each one rebuilt from all parsed partitions into Parquet.
+"""SQL models (``sql/marts/*.sql``) as assets, partitioned by month like their inputs.
 
-The marts are small next to DuckDB's speed (the whole ECB history is ~230k rates), so each is rebuilt
-whole rather than per partition: no partition bookkeeping, and a late-arriving partition can never
-leave a stale window. ``fx_cross_rates`` is a view computed on demand (see README).
+A run rebuilds only the months it covers (``marts/<name>/month=YYYY-MM/data.parquet``), reading those
+months' files and their neighbours: a daily run costs one month of data, whatever the length of the
+history. A daily change looks back on the previous month's last quote (a partition mapping with an
+offset); a ticker capture early in a month can show the previous month's last session, so the ticker
+marts also read the next month's captures. ``fx_cross_rates`` is a view computed on demand (see README).
 """
 
+import datetime as dt
 import os
 
 import dagster as dg
 
 from dagster_project import charts, sqlmodels
+from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import Warehouse
 
 UPSTREAM = {
     "stg_rates_daily": ["ecb_rates", "fixer_rates", "page_rates"],
     "stg_ticker_sessions": ["page_tickers", "ticker_csv_tickers"],
 }
+# month M of a daily change needs the previous month's last quote; month M of ticker_quotes can take a
+# session of M from a capture early in M+1
+PREVIEW_MAX_MONTHS = 12  # newest rows, SQL and charts in the metadata of runs of up to a year (a daily run, `make run`)
+_PREVIOUS_MONTH = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
+_NEXT_MONTH = dg.TimeWindowPartitionMapping(end_offset=1, allow_nonexistent_upstream_partitions=True)
 
 
-def _deps(name: str) -> list[str]:
+def _deps(name: str) -> list[dg.AssetDep]:
     out = []
     for dep in sqlmodels.MART_DEPS[name]:
-        out += UPSTREAM.get(dep, [dep])
+        for key in UPSTREAM.get(dep, [dep]):
+            mapping = _PREVIOUS_MONTH if name in sqlmodels.DAILY_CHANGE else \
+                _NEXT_MONTH if name == "ticker_quotes" else None
+            out.append(dg.AssetDep(key, partition_mapping=mapping))
     return out
 
 
@@ -52,19 +64,24 @@ def _pictures(name: str, data_dir) -> dict:
 def _mart_asset(name: str) -> dg.AssetsDefinition:
     first_line = sqlmodels.model_sql(name).splitlines()[0].lstrip("- ")
 
-    @dg.asset(name=name, group_name="models", kinds={"duckdb", "parquet"}, deps=_deps(name), description=first_line)
+    @dg.asset(name=name, group_name="models", kinds={"duckdb", "parquet"}, deps=_deps(name), description=first_line,
+              partitions_def=monthly_partitions, backfill_policy=single_run)
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        stats = sqlmodels.build_mart(warehouse.path, name)
-        context.log.info(f"{name}: {stats.rows} rows in {stats.seconds:.2f}s")
+        months = partition_months(context)
+        stats = sqlmodels.build_mart(warehouse.path, name, months)
+        context.log.info(f"{name}: {stats.rows} rows in {len(stats.months)} month(s) in {stats.seconds:.2f}s")
+        short = len(months) <= PREVIEW_MAX_MONTHS
         return dg.MaterializeResult(metadata={
             "dagster/row_count": stats.rows,
             "first": stats.first or "",
             "last": stats.last or "",
+            "months_written": len(stats.months),
             "seconds": round(stats.seconds, 3),
-            "newest_rows": dg.MetadataValue.md(stats.preview),
-            "path": dg.MetadataValue.path(str(sqlmodels.mart_path(warehouse.path, name))),
-            "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
-            **_pictures(name, warehouse.path),
+            "path": dg.MetadataValue.path(str(sqlmodels.mart_root(warehouse.path, name))),
+            # a ranged run's metadata is copied onto every partition's event: the large items for short runs only
+            **({"newest_rows": dg.MetadataValue.md(stats.preview),
+                "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
+                **_pictures(name, warehouse.path)} if short else {}),
         })
 
     return _asset
@@ -73,7 +90,9 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
 @dg.asset(name="fx_cross_rates", group_name="models", kinds={"duckdb"}, deps=["fx_rates"],
           description="Every pair of a source's currencies per date (units of quote per 1 base), a view computed on demand.")
 def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    con = sqlmodels.connect(warehouse.path)
+    built = sqlmodels.mart_files(warehouse.path, "fx_rates")
+    newest = [dt.date.fromisoformat(built[-1].parent.name.removeprefix("month=") + "-01")] if built else None
+    con = sqlmodels.connect(warehouse.path, months=newest)  # the newest month's files, not the whole history
     pairs = con.execute(
         "select source, max(date)::varchar as date, count(*) as pairs from fx_cross_rates "
         "where (source, date) in (select source, max(date) from fx_rates group by source) group by source order by source"
@@ -87,3 +106,12 @@ def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
 
 MART_ASSETS = [_mart_asset(name) for name in sqlmodels.MARTS]
 MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), "fx_cross_rates"]
+# fx_cross_rates is a view: materializing it only records its metadata, so `mdw run` and the UI do it,
+# not every scheduled run or backfill chunk
+MODELS_OF_DATASET = {"rates": ["fx_rates", "fx_daily_change"], "tickers": ["ticker_quotes", "ticker_daily_change"]}
+
+
+def models_for(datasets) -> list[str]:
+    """The partitioned model assets built from ``datasets`` (rates, tickers), in build order."""
+    wanted = {m for d in datasets for m in MODELS_OF_DATASET.get(d, [])}
+    return [m for m in MODEL_ASSETS if m in wanted]

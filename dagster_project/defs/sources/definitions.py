@@ -8,6 +8,6 @@ defs = dg.Definitions(
             assets.ecb_rates, assets.fixer_rates, assets.page_parsed, assets.ticker_csv_tickers],
     jobs=schedules.JOBS,
     schedules=schedules.SCHEDULES,
-    sensors=[sensors.inbox_sensor],
+    sensors=[sensors.inbox_sensor, sensors.catch_up_sensor],
     resources=RESOURCES,
 )

@@ -5,8 +5,10 @@
 - ``fixer_daily``: 00:10 UTC, yesterday's rates (the day is over everywhere the API quotes).
 - ``ticker_csv_daily``: 18:30 America/New_York after the NYSE close, on sessions only.
 
-Each schedule requests the partition it is for, through a job that also rebuilds the models, so a
-blocking check failure stops the models in that run. A schedule never fails on a day without a
+Each schedule requests the month partition of the day it is for (re-materializing the month from its
+immutable raw snapshots costs milliseconds of data work), through a job that also rebuilds that month of
+the models built from the source, so a blocking check failure stops the models in that run. Missed ticks
+(the daemon was down) are caught up by ``catch_up_sensor``. A schedule never fails on a day without a
 publication: it skips it (the reason shows in the UI's tick history), and a run for such a day writes
 an expected empty partition. ``make ui`` (``dagster dev``) runs the daemon that evaluates them.
 """
@@ -16,22 +18,24 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from dagster_project import sessions
-from dagster_project.defs.sources.partitions import daily_partitions
+from dagster_project import pipeline, sessions
+from dagster_project.defs.models.assets import models_for
+from dagster_project.defs.sources.assets import SOURCE_ASSETS
+from dagster_project.defs.sources.partitions import month_partition_key, monthly_partitions
 
-MODELS = ["fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change", "fx_cross_rates"]
 
-
-def _job(name: str, assets: list[str], description: str):
-    return dg.define_asset_job(name, selection=[*assets, *MODELS], partitions_def=daily_partitions,
+def _job(source: str, description: str):
+    selection = [*SOURCE_ASSETS[source], *models_for(pipeline.SOURCE_DATASETS[source])]
+    return dg.define_asset_job(f"{source}_job", selection=selection, partitions_def=monthly_partitions,
                                description=description)
 
 
-ecb_job = _job("ecb_job", ["raw_ecb", "ecb_rates"], "Land and parse the ECB reference rates of a day, then the models.")
-page_job = _job("page_job", ["raw_page", "page_rates", "page_tickers"], "Capture the news page, parse the day, then the models.")
-fixer_job = _job("fixer_job", ["raw_fixer", "fixer_rates"], "Fetch a day's Fixer-style rates, parse them, then the models.")
-ticker_csv_job = _job("ticker_csv_job", ["raw_ticker_csv", "ticker_csv_tickers"], "Land and parse a session's ticker CSV export, then the models.")
+ecb_job = _job("ecb", "Land and parse the ECB reference rates of a month, then that month of the FX models.")
+page_job = _job("page", "Capture the news page, parse its month, then that month of the models.")
+fixer_job = _job("fixer", "Fetch a month's Fixer-style rates, parse them, then that month of the FX models.")
+ticker_csv_job = _job("ticker_csv", "Land and parse ticker CSV exports of a month, then that month of the ticker models.")
 JOBS = [ecb_job, page_job, fixer_job, ticker_csv_job]
+JOB_OF_SOURCE = {"ecb": ecb_job, "page": page_job, "fixer": fixer_job, "ticker_csv": ticker_csv_job}
 
 
 def _local_date(context: dg.ScheduleEvaluationContext, tz: str) -> dt.date:
@@ -40,7 +44,7 @@ def _local_date(context: dg.ScheduleEvaluationContext, tz: str) -> dt.date:
 
 def _request(day: dt.date, context: dg.ScheduleEvaluationContext, job_name: str) -> dg.RunRequest:
     tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%MZ") if context.scheduled_execution_time else "manual"
-    return dg.RunRequest(run_key=f"{job_name}:{day}:{tick}", partition_key=day.isoformat(),
+    return dg.RunRequest(run_key=f"{job_name}:{day}:{tick}", partition_key=month_partition_key(day),
                          tags={"mdw/scheduled_for": day.isoformat()})
 
 
