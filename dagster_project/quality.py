@@ -351,28 +351,36 @@ def findings_file(data_dir: Path, source: str, month: dt.date, asset: str, check
 
 
 def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
-    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged months (or everywhere, for a
-    check of the whole warehouse). Each file is written atomically; a month without findings has no file."""
+    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged dates (or everywhere, for a
+    check of the whole warehouse); findings of other dates in the same month file are kept. Each file is
+    written atomically; a month without findings has no file."""
     anchor = _anchor(scope.data_dir)
     if not anchor.exists():
         anchor.parent.mkdir(parents=True, exist_ok=True)
         with replacing(anchor) as tmp:
             pl.DataFrame(schema=FINDING_SCHEMA).drop("source").write_parquet(tmp)
-    written = set()
-    if frame.height:
-        keyed = frame.with_columns(pl.col("date").dt.truncate("1mo").alias("_month"))
-        for (source, month), part in keyed.partition_by(["source", "_month"], as_dict=True).items():
-            path = findings_file(scope.data_dir, source, month, scope.asset, check)
-            with replacing(path) as tmp:
-                part.drop("source", "_month").sort("date", "subject").write_parquet(tmp, compression="zstd", statistics=True)
-            written.add(path)
     root = findings_root(scope.data_dir)
-    if CHECKS[check].whole_warehouse or scope.start is None:
+    whole = CHECKS[check].whole_warehouse or scope.start is None
+    if whole:
         previous = list(root.glob(f"source=*/month=*/{scope.asset}.{check}.parquet"))
     else:
         keys = {storage.month_key(m) for m in storage.months_between(scope.start, scope.end)}
         previous = [p for p in root.glob(f"source={scope.source or '*'}/month=*/{scope.asset}.{check}.parquet")
                     if p.parent.name.removeprefix("month=") in keys]
+    kept = []
+    if not whole:  # findings of dates outside the judged range stay
+        for path in previous:
+            old = pl.read_parquet(path).with_columns(pl.lit(path.parent.parent.name.removeprefix("source=")).alias("source"))
+            kept.append(old.filter(~pl.col("date").is_between(scope.start, scope.end)).select(list(FINDING_SCHEMA)))
+    merged = pl.concat([*kept, frame.select(list(FINDING_SCHEMA))]) if kept else frame
+    written = set()
+    if merged.height:
+        keyed = merged.with_columns(pl.col("date").dt.truncate("1mo").alias("_month"))
+        for (source, month), part in keyed.partition_by(["source", "_month"], as_dict=True).items():
+            path = findings_file(scope.data_dir, source, month, scope.asset, check)
+            with replacing(path) as tmp:
+                part.drop("source", "_month").sort("date", "subject").write_parquet(tmp, compression="zstd", statistics=True)
+            written.add(path)
     for path in previous:
         if path not in written:
             path.unlink(missing_ok=True)

@@ -59,7 +59,7 @@ def test_backfill_then_rerun_changes_nothing(tmp_path):
     assert "fx_rates" in first.stdout and "168" in first.stdout
     snapshot = {p: p.read_bytes() for p in (tmp_path / "data" / "warehouse").rglob("*.parquet") if "marts" not in p.parts}
     data_files = [p for p in snapshot if "dq_findings" not in p.parts]
-    assert len(data_files) == 5 + 2  # Mon-Fri are TARGET days (US Thanksgiving is not a TARGET holiday), page rates + tickers
+    assert len(data_files) == 1 + 2  # one month file of ECB rates, the page's month of rates and of tickers
     assert "Data-quality findings" in first.stdout and "defunct_codes" in first.stdout
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]

@@ -21,7 +21,11 @@ def test_all_definitions_load():
     assert {g for g in groups.values()} == {"raw", "parsed", "models"}
     for key in ("raw_page", "page_rates", "page_tickers", "fixer_rates", "ticker_csv_tickers"):
         assert graph.get(dg.AssetKey(key)).partitions_def is not None
-    assert defs.resolve_sensor_def("inbox_sensor")
+    assert defs.resolve_sensor_def("inbox_sensor") and defs.resolve_sensor_def("catch_up_sensor")
+    monthly = graph.get(dg.AssetKey("fx_daily_change")).partitions_def
+    assert isinstance(monthly, dg.MonthlyPartitionsDefinition) and monthly.get_first_partition_key() == "1999-01-01"
+    for key in ("raw_ecb", "ecb_rates", "fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change"):
+        assert graph.get(dg.AssetKey(key)).partitions_def == monthly
     assert {"warehouse", "ecb_feed", "page_feed", "fixer_api", "ticker_csv_feed"} <= set(defs.resources)
     for name in ("ecb_daily", "page_snapshots", "fixer_daily", "ticker_csv_daily"):
         assert defs.resolve_schedule_def(name)
@@ -34,7 +38,7 @@ def test_all_definitions_load():
 def test_one_asset_with_build_asset_context(data_dir):
     warehouse = Warehouse(data_dir=str(data_dir))
     feed = PageFeed(location=str(BUNDLED_PAGE.parent))
-    context = dg.build_asset_context(partition_key="2024-11-28")
+    context = dg.build_asset_context(partition_key="2024-11-01")
     result = assets.raw_page(context, warehouse=warehouse, page_feed=feed)
     assert result.metadata["new_raw_files"].value == ["raw/page/date=2024-11-28/20241128T120000Z.txt"]
     assert (data_dir / "raw" / "page" / "date=2024-11-28" / BUNDLED_PAGE.name).exists()
@@ -48,7 +52,7 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
         "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv")),
         "page_feed": PageFeed(location=str(BUNDLED_PAGE.parent)),
     }
-    tags = {"dagster/asset_partition_range_start": "2024-11-25", "dagster/asset_partition_range_end": "2024-11-29"}
+    tags = {"dagster/asset_partition_range_start": "2024-11-01", "dagster/asset_partition_range_end": "2024-12-01"}
     with dg.instance_for_test() as instance:
         result = dg.materialize([assets.raw_ecb, assets.ecb_rates, assets.raw_page, assets.page_parsed],
                                 resources=resources, instance=instance, tags=tags)
@@ -57,29 +61,43 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
         by_key = {}
         for e in events:
             by_key.setdefault(e.asset_key.to_user_string(), set()).add(e.partition)
-        assert by_key["ecb_rates"] == {f"2024-11-{d}" for d in range(25, 30)}  # one run, five partitions
+        assert by_key["ecb_rates"] == {"2024-11-01", "2024-12-01"}  # one run, two month partitions
         meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in events}
-        assert meta["ecb_rates"]["dagster/row_count"].value == 5 * 30 - 0  # 5 TARGET days, 30 currencies
+        assert meta["ecb_rates"]["dagster/row_count"].value == 10 * 30  # 8 + 2 TARGET days, 30 currencies
+        assert meta["ecb_rates"]["days_held"].value == 10 and "days" not in meta["ecb_rates"]  # a range: counts only
         assert meta["page_rates"]["dagster/row_count"].value == 168
+
+        one = dg.materialize([assets.raw_ecb, assets.ecb_rates], resources=resources, instance=instance,
+                             partition_key="2024-11-01")
+        (month,) = [e.materialization.metadata for e in one.get_asset_materialization_events()
+                    if e.asset_key.to_user_string() == "ecb_rates"]
+        assert month["days"].value == "20, 21, 22, 25, 26, 27, 28, 29"  # the days the month holds
+        # the TARGET publication days the file does not cover are missing (1 November is a Friday)
+        assert month["missing_days"].value == "01, 04, 05, 06, 07, 08, 11, 12, 13, 14, 15, 18, 19"
+        assert month["missing_publication_days"].value == 13
+
         models = dg.materialize([*MART_ASSETS, fx_cross_rates], resources={"warehouse": Warehouse(data_dir=str(data_dir))},
-                                instance=instance)
+                                instance=instance, partition_key="2024-11-01")
         assert models.success
         fx = {e.asset_key.to_user_string(): e.materialization.metadata for e in models.get_asset_materialization_events()}
-        assert fx["fx_rates"]["dagster/row_count"].value == 150 + 168
+        assert fx["fx_rates"]["dagster/row_count"].value == 8 * 30 + 168
         assert fx["ticker_quotes"]["first"].value == "2024-11-27"
         assert fx["fx_rates"]["newest_rows"].value.count("| 2024-11-29 | ecb |") == 10
+        files = sorted(p.relative_to(data_dir / "warehouse" / "marts").as_posix()
+                       for p in (data_dir / "warehouse" / "marts").rglob("*.parquet") if "charts" not in p.parts)
+        assert files == [f"{m}/month=2024-11/data.parquet" for m in ("fx_daily_change", "fx_rates", "ticker_daily_change", "ticker_quotes")]
 
 
-def test_a_weekend_is_an_empty_partition_not_a_failure(data_dir):
+def test_a_month_without_data_is_an_empty_partition_not_a_failure(data_dir):
     resources = {"warehouse": Warehouse(data_dir=str(data_dir)),
                  "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"))}
     with dg.instance_for_test() as instance:
         result = dg.materialize([assets.raw_ecb, assets.ecb_rates], resources=resources, instance=instance,
-                                partition_key="2024-11-30")
+                                partition_key="2024-10-01")
         assert result.success
         (meta,) = [e.materialization.metadata for e in result.get_asset_materialization_events()
                    if e.asset_key.to_user_string() == "ecb_rates"]
-        assert meta["dagster/row_count"].value == 0
+        assert meta["dagster/row_count"].value == 0 and meta["days"].value == "(none)"
 
 
 def test_inbox_sensor_lands_files_and_requests_their_partitions(data_dir):
@@ -95,9 +113,10 @@ def test_inbox_sensor_lands_files_and_requests_their_partitions(data_dir):
         requests = sensors.inbox_sensor(context)
     by_file = {r.tags["mdw/inbox_file"]: r for r in requests}
     assert set(by_file) == {"daily.xml", "history.csv"}
-    assert by_file["daily.xml"].partition_key_range == dg.PartitionKeyRange("2024-11-28", "2024-11-28")
-    assert by_file["history.csv"].partition_key_range == dg.PartitionKeyRange("2024-11-25", "2024-11-27")
-    assert [k.to_user_string() for k in by_file["history.csv"].asset_selection] == ["raw_ticker_csv", "ticker_csv_tickers"]
+    assert by_file["daily.xml"].partition_key_range == dg.PartitionKeyRange("2024-11-01", "2024-11-01")
+    assert by_file["history.csv"].partition_key_range == dg.PartitionKeyRange("2024-11-01", "2024-11-01")
+    assert [k.to_user_string() for k in by_file["history.csv"].asset_selection] == [
+        "raw_ticker_csv", "ticker_csv_tickers", "ticker_quotes", "ticker_daily_change"]
     assert (inbox / "rejected" / "broken.json").exists()
     assert "provider error 104" in (inbox / "rejected" / "broken.json.reason.txt").read_text()
     assert (inbox / "link.txt").is_symlink() and not list((data_dir / "raw").rglob("*secret*"))

@@ -1,5 +1,6 @@
-"""Schedules evaluated with Dagster's testing helpers: the right partition at the right local time, no
-run on days without a publication; their jobs on an empty day; backfill planning (what is missing)."""
+"""Schedules evaluated with Dagster's testing helpers: the right month partition at the right local time,
+no run on days without a publication; their jobs on an empty month; backfill planning (what is missing);
+the catch-up of missed ticks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from dagster_project import runner
+from conftest import FIXTURES
+
+from dagster_project import runner, storage
 from dagster_project.defs.sources import schedules
 
 BERLIN, NEW_YORK, UTC = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), dt.timezone.utc
@@ -29,10 +32,12 @@ def test_schedules_are_declared_in_their_sources_time_zones():
 @pytest.mark.parametrize("local, expected", [
     (dt.datetime(2024, 11, 28, 16, 30, tzinfo=BERLIN), "2024-11-28"),   # winter: 15:30 UTC
     (dt.datetime(2024, 7, 1, 16, 30, tzinfo=BERLIN), "2024-07-01"),     # summer: 14:30 UTC
+    (dt.datetime(2024, 10, 31, 16, 30, tzinfo=BERLIN), "2024-10-31"),   # the last day of a month
 ])
-def test_ecb_requests_the_day_it_publishes(local, expected):
+def test_ecb_requests_the_month_of_the_day_it_publishes(local, expected):
     request = evaluate(schedules.ecb_daily, local.astimezone(UTC))
-    assert isinstance(request, dg.RunRequest) and request.partition_key == expected
+    assert isinstance(request, dg.RunRequest) and request.partition_key == expected[:8] + "01"
+    assert request.tags["mdw/scheduled_for"] == expected
 
 
 @pytest.mark.parametrize("day, reason", [
@@ -56,37 +61,68 @@ def test_ecb_cron_has_no_weekend_ticks():
 def test_page_snapshots_four_times_a_day_for_that_day():
     for hour in (8, 12, 16, 20):
         request = evaluate(schedules.page_snapshots, dt.datetime(2024, 11, 28, hour, tzinfo=UTC))
-        assert request.partition_key == "2024-11-28"
+        assert request.partition_key == "2024-11-01"
     keys = {evaluate(schedules.page_snapshots, dt.datetime(2024, 11, 28, h, tzinfo=UTC)).run_key for h in (8, 12)}
     assert len(keys) == 2  # each capture is its own run
 
 
 def test_fixer_takes_yesterday_and_tickers_skip_holidays():
-    assert evaluate(schedules.fixer_daily, dt.datetime(2024, 11, 29, 0, 10, tzinfo=UTC)).partition_key == "2024-11-28"
+    assert evaluate(schedules.fixer_daily, dt.datetime(2024, 12, 1, 0, 10, tzinfo=UTC)).partition_key == "2024-11-01"
     thanksgiving = evaluate(schedules.ticker_csv_daily, dt.datetime(2024, 11, 28, 18, 30, tzinfo=NEW_YORK))
     assert isinstance(thanksgiving, dg.SkipReason) and "not an XNYS session" in thanksgiving.skip_message
     friday = evaluate(schedules.ticker_csv_daily, dt.datetime(2024, 11, 29, 18, 30, tzinfo=NEW_YORK))
-    assert friday.partition_key == "2024-11-29"
+    assert friday.partition_key == "2024-11-01" and friday.tags["mdw/scheduled_for"] == "2024-11-29"
 
 
-def test_a_scheduled_job_on_a_day_without_publication_succeeds_empty(data_dir):
+def test_a_scheduled_job_on_a_month_without_publication_succeeds_empty(data_dir, monkeypatch):
+    monkeypatch.setenv("MDW_ECB_LOCATION", str(FIXTURES / "ecb" / "eurofxref-daily-2024-11-28.xml"))
     defs = runner.definitions()
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("ecb_job").execute_in_process(partition_key="2024-11-30", instance=instance)  # Saturday
+        result = defs.resolve_job_def("ecb_job").execute_in_process(partition_key="2024-10-01", instance=instance)
     assert result.success
     rates = result.asset_materializations_for_node("ecb_rates")[0]
     assert rates.metadata["dagster/row_count"].value == 0
-    assert not (data_dir / "warehouse" / "rates" / "source=ecb" / "date=2024-11-30").exists()
+    assert not (data_dir / "warehouse" / "rates" / "source=ecb" / "month=2024-10").exists()
+    assert {n for n in ("fx_rates", "fx_daily_change") if result.asset_materializations_for_node(n)} == {"fx_rates", "fx_daily_change"}
 
 
-def test_backfill_planning_finds_what_is_missing():
-    days = [dt.date(2024, 11, 25) + dt.timedelta(days=k) for k in range(10)]
-    assert runner.date_ranges(days, 0) == [(days[0], days[-1])]
-    assert runner.date_ranges(days, 4) == [(days[0], days[3]), (days[4], days[7]), (days[8], days[9])]
-    assert runner.date_ranges(days[:3] + days[5:], 0) == [(days[0], days[2]), (days[5], days[9])]
+def test_backfill_planning_finds_the_missing_months():
+    months = storage.months_between(dt.date(2024, 3, 15), dt.date(2024, 12, 2))
+    assert months[0] == dt.date(2024, 3, 1) and months[-1] == dt.date(2024, 12, 1) and len(months) == 10
+    assert runner.month_ranges(months, 0) == [(months[0], months[-1])]
+    assert runner.month_ranges(months, 4) == [(months[0], months[3]), (months[4], months[7]), (months[8], months[9])]
+    assert runner.month_ranges(months[:3] + months[5:], 0) == [(months[0], months[2]), (months[5], months[9])]
     with dg.instance_for_test() as instance:
-        for key in ("2024-11-25", "2024-11-26"):
+        for key in ("2024-03-01", "2024-04-01"):
             instance.report_runless_asset_event(dg.AssetMaterialization("raw_ecb", partition=key))
-        instance.report_runless_asset_event(dg.AssetMaterialization("ecb_rates", partition="2024-11-25"))
-        missing = runner.missing_dates(["raw_ecb", "ecb_rates"], days[0], days[3], instance)
-    assert missing == days[1:4]  # the 26th has raw but not parsed: still missing
+        instance.report_runless_asset_event(dg.AssetMaterialization("ecb_rates", partition="2024-03-01"))
+        missing = runner.missing_months(["raw_ecb", "ecb_rates"], dt.date(2024, 3, 20), dt.date(2024, 6, 5), instance)
+    assert missing == months[1:4]  # April has raw but not parsed: still missing
+
+
+def test_missed_ticks_are_caught_up_missing_or_older_than_their_raw_input(data_dir):
+    import os
+    import time
+
+    from dagster_project import pipeline
+    from dagster_project.defs.sources import sensors
+    from dagster_project.defs.sources.resources import Warehouse
+
+    today = dt.date(2024, 12, 3)
+    with dg.instance_for_test() as instance:
+        assert sensors.months_to_catch_up(instance, data_dir, "ecb", today) == []  # never loaded: left alone
+        instance.report_runless_asset_event(dg.AssetMaterialization("ecb_rates", partition="2024-11-01"))
+        # October and December were never materialized (missed ticks); November is up to date
+        assert sensors.months_to_catch_up(instance, data_dir, "ecb", today) == [("2024-10-01", "missing"), ("2024-12-01", "missing")]
+        landed = pipeline.land_input(data_dir, (FIXTURES / "ecb" / "eurofxref-daily-2024-11-28.xml").read_bytes(),
+                                     name="20241128T150000Z.xml", source="ecb")
+        later = time.time() + 60
+        os.utime(landed.raw.path, (later, later))  # landed after November's materialization
+        stale = dict(sensors.months_to_catch_up(instance, data_dir, "ecb", today))
+        assert stale["2024-11-01"].startswith("raw input landed")
+        with dg.build_sensor_context(instance=instance, resources={"warehouse": Warehouse(data_dir=str(data_dir))}) as context:
+            requests = sensors.catch_up_sensor(context)  # as of the real today: the last three months are missing
+        now = dt.datetime.now(dt.timezone.utc).date()
+        recent = [m.isoformat() for m in storage.months_between(storage.previous_month(storage.previous_month(now)), now)]
+        assert [(r.job_name, r.partition_key, r.tags["mdw/catch_up"]) for r in requests] == [
+            ("ecb_job", key, "missing") for key in recent]

@@ -49,7 +49,7 @@ def test_history_file_covers_its_dates(data_dir):
 
 
 def partition_rows(data_dir, dataset, source, day):
-    return storage.read_partition(data_dir / "warehouse", dataset, source, day)
+    return storage.read_month(data_dir / "warehouse", dataset, source, storage.month_of(day))
 
 
 def test_rerunning_a_partition_three_times_leaves_identical_rows(data_dir):
@@ -95,10 +95,25 @@ def test_an_unreadable_raw_file_fails_before_anything_is_written(data_dir):
     assert not (data_dir / "warehouse").exists()
 
 
-def test_a_date_without_input_has_no_partition(data_dir):
+def test_a_month_without_input_has_no_partition(data_dir):
     land_page(data_dir)
-    pipeline.parse_partitions(data_dir, "page", [DAY])
-    path = storage.partition_path(data_dir / "warehouse", "rates", "page", DAY)
-    path.parent.parent.parent.joinpath("date=2024-11-29").mkdir()
-    stats = pipeline.parse_partitions(data_dir, "page", [DAY, dt.date(2024, 11, 29)])
+    stats = pipeline.parse_partitions(data_dir, "page", [DAY, dt.date(2024, 12, 1)])
     assert stats.partitions == {"rates": 1, "tickers": 1}
+    assert stats.days == {dt.date(2024, 11, 1): [DAY]}
+    assert sorted(p.name for p in (data_dir / "warehouse" / "rates" / "source=page").iterdir()) == ["month=2024-11"]
+
+
+def test_one_file_per_dataset_source_and_month_with_the_date_inside(data_dir):
+    hist = FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"
+    pipeline.land_input(data_dir, hist.read_bytes(), name="20241203T160000Z.csv")
+    stats = pipeline.parse_partitions(data_dir, "ecb", [dt.date(2024, 11, 1), dt.date(2024, 12, 1)])
+    files = sorted(p.relative_to(data_dir / "warehouse").as_posix() for p in (data_dir / "warehouse").rglob("*.parquet"))
+    assert files == ["rates/source=ecb/month=2024-11/data.parquet", "rates/source=ecb/month=2024-12/data.parquet"]
+    november = storage.read_month(data_dir / "warehouse", "rates", "ecb", dt.date(2024, 11, 1))
+    assert sorted(set(november["date"].to_list())) == stats.days[dt.date(2024, 11, 1)]
+    assert november["date"].min() == dt.date(2024, 11, 20) and november["date"].is_sorted()
+    # a plain read_parquet over the Hive layout gives every row with its source and month
+    import duckdb
+    n, months = duckdb.sql(f"select count(*), count(distinct month) from read_parquet('{data_dir}/warehouse/rates/**/*.parquet', "
+                           "hive_partitioning = true)").fetchone()
+    assert (n, months) == (stats.rows["rates"], 2)

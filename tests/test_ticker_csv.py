@@ -38,10 +38,11 @@ def test_missing_columns_and_bad_rows():
 def test_the_fast_path_for_large_exports_gives_the_same_rows_as_the_line_parser(monkeypatch):
     import random
 
+    from dagster_project import sessions
+
     rng = random.Random(3)
     lines = ["Date,Ticker,Close,Change,Change_Pct"]
-    for d in range(160):
-        day = dt.date(2021, 1, 1) + dt.timedelta(days=d)
+    for day in sorted(sessions.session_dates("XNYS", dt.date(2021, 1, 1), dt.date(2021, 12, 31)))[:160]:
         for s in range(180):
             price, change = rng.uniform(5, 500), rng.uniform(-2, 2)
             lines.append(f"{day},s{s:04d},{price:.2f},{change:.2f},{100 * change / (price - change):.2f}%")
@@ -52,3 +53,24 @@ def test_the_fast_path_for_large_exports_gives_the_same_rows_as_the_line_parser(
     monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
     slow = ticker_csv.parse(data, captured_at=captured)
     assert fast.tickers.height == 160 * 180 and fast.tickers.equals(slow.tickers) and not fast.rejects
+
+
+def test_rows_dated_on_an_exchange_holiday_are_quarantined_by_both_paths(monkeypatch):
+    """2021-07-05 (Independence Day observed) and a Sunday are not XNYS sessions: no row is kept as a session,
+    and the reason names the date and the exchange, not a capture."""
+    lines = ["Date,Ticker,Close"]
+    for day in ("2021-07-01", "2021-07-02", "2021-07-04", "2021-07-05", "2021-07-06"):
+        for s in range(9000):
+            lines.append(f"{day},s{s:04d},{10 + s % 7}.25")
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > 1_000_000
+    captured = dt.datetime(2021, 7, 7, tzinfo=dt.timezone.utc)
+    fast = ticker_csv.parse(data, captured_at=captured)
+    monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
+    slow = ticker_csv.parse(data, captured_at=captured)
+    for snap in (fast, slow):
+        assert sorted(set(snap.tickers["session"].to_list())) == [dt.date(2021, 7, d) for d in (1, 2, 6)]
+        assert len(snap.rejects) == 2 * 9000
+        assert {r.date for r in snap.rejects} == {dt.date(2021, 7, 4), dt.date(2021, 7, 5)}
+        assert "dated 2021-07-05 (Monday), not a XNYS session (exchange holiday or weekend)" in snap.rejects[-1].reason
+    assert fast.tickers.equals(slow.tickers)

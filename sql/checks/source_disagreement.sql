@@ -4,7 +4,8 @@
 with per_eur as (
     select date, source, quote as currency, rate
     from fx_cross_rates
-    where base = 'EUR' and quote <> 'EUR' and date between $start and $end
+    where base = 'EUR' and quote <> 'EUR'
+      and date between coalesce($start::date, date '0001-01-01') and coalesce($end::date, date '9999-12-31')
 ),
 ranked as (
     select p.*, s.reference_priority

@@ -91,7 +91,10 @@ def months_to_catch_up(instance: dg.DagsterInstance, data_dir, source: str, toda
     if not done:
         return []
     out = []
-    for month in storage.months_between(storage.month_of(today) - dt.timedelta(days=31 * (CATCH_UP_MONTHS - 1)), today):
+    first = storage.month_of(today)
+    for _ in range(CATCH_UP_MONTHS - 1):
+        first = storage.previous_month(first)
+    for month in storage.months_between(first, today):
         key = month.isoformat()
         if key not in done:
             out.append((key, "missing"))
