@@ -74,3 +74,51 @@ def test_rows_dated_on_an_exchange_holiday_are_quarantined_by_both_paths(monkeyp
         assert {r.date for r in snap.rejects} == {dt.date(2021, 7, 4), dt.date(2021, 7, 5)}
         assert "dated 2021-07-05 (Monday), not a XNYS session (exchange holiday or weekend)" in snap.rejects[-1].reason
     assert fast.tickers.equals(slow.tickers)
+
+
+def test_a_multi_year_export_through_mdw_ingest_gives_every_session_change(tmp_path, data_dir):
+    """Three years of three symbols (with rows dated on exchange holidays) through `mdw ingest`: every change in
+    ticker_daily_change equals an independent computation over the XNYS sessions; the holiday rows are
+    quarantined with their reason and never become sessions."""
+    import random
+
+    from typer.testing import CliRunner
+
+    from dagster_project import sessions, sqlmodels
+    from dagster_project.cli import app
+
+    rng = random.Random(11)
+    days = sorted(sessions.session_dates("XNYS", dt.date(2022, 1, 1), dt.date(2024, 12, 31)))
+    holidays = [dt.date(2022, 7, 4), dt.date(2023, 11, 23), dt.date(2024, 12, 25)]
+    closes = {}
+    lines = ["date,symbol,close"]
+    for symbol in ("AAA", "BBB", "CCC"):
+        price = rng.uniform(20, 200)
+        for day in sorted(days + holidays):
+            price *= 1 + rng.gauss(0, 0.015)
+            lines.append(f"{day},{symbol},{price:.2f}")
+            if day not in holidays:
+                closes[(symbol, day)] = float(f"{price:.2f}")
+    export = tmp_path / "history.csv"
+    export.write_text("\n".join(lines) + "\n")
+
+    result = CliRunner().invoke(app, ["ingest", str(export)])
+    assert result.exit_code == 0, result.output
+    expected = {}
+    for symbol in ("AAA", "BBB", "CCC"):
+        series = sorted((d, p) for (s, d), p in closes.items() if s == symbol)
+        expected[(symbol, series[0][0])] = (None, None)
+        for (prev_day, prev), (day, price) in zip(series, series[1:]):
+            expected[(symbol, day)] = (prev_day, 100 * (price / prev - 1))
+    con = sqlmodels.connect(data_dir)
+    got = {(s, d): (p, c) for s, d, p, c in con.execute(
+        "select symbol, session, prev_session, change_pct from ticker_daily_change where source = 'ticker_csv'").fetchall()}
+    assert set(got) == set(expected) and len(got) == 3 * len(days)
+    for key, (prev_day, change) in expected.items():
+        assert got[key][0] == prev_day
+        assert (got[key][1] is None and change is None) or abs(got[key][1] - change) <= 1e-9 * max(1, abs(change))
+    rejected = con.execute("select date, reason from parsed_rejects where source = 'ticker_csv' order by date").fetchall()
+    assert sorted({d for d, _ in rejected}) == holidays and len(rejected) == 3 * len(holidays)
+    assert all("not a XNYS session" in reason for _, reason in rejected)
+    assert con.execute("select count(*) from ticker_quotes where session in (select unnest($h::date[]))",
+                       {"h": holidays}).fetchone() == (0,)

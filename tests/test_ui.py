@@ -27,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 ARTIFACTS = REPO / "tests" / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-PARTITION = "2024-11-28"
+PARTITION = "2024-11-01"  # the month partition holding the bundled page (2024-11-28)
 
 
 def free_port() -> int:
@@ -168,7 +168,7 @@ def test_materialize_a_partition_through_the_ui_and_read_the_findings(ui):
             expect(findings.get_by_text(code, exact=True).first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "check-findings.png"))
         browser.close()
-    assert (ui["data"] / "warehouse" / "rates" / "source=page" / f"date={PARTITION}" / "data.parquet").exists()
+    assert (ui["data"] / "warehouse" / "rates" / "source=page" / "month=2024-11" / "data.parquet").exists()
 
 
 def test_ctrl_c_stops_the_ui_and_everything_it_started(ui):
