@@ -112,7 +112,7 @@ def generate(scale: int, data: Path) -> dict:
 
 def main(scale: int, data: Path) -> dict:
     """Ingest the generated files (land + parse, one yearly file at a time) and build the marts."""
-    from dagster_project import pipeline, sqlmodels
+    from dagster_project import pipeline, sqlmodels, storage
 
     inbox = data / "generated"
     rate_files = sorted(inbox.glob("*T160000Z.csv"))
@@ -122,9 +122,8 @@ def main(scale: int, data: Path) -> dict:
     rows = {"rates": 0, "tickers": 0}
     for source, files in (("ecb", rate_files), ("ticker_csv", ticker_files)):
         for f in files:  # one file (one year) at a time, as a chunked backfill would: memory stays bounded
-            dates = pipeline.land_input(data, f.read_bytes(), name=f.name, source=source).snapshot.dates
-            span = [dates[0] + dt.timedelta(days=k) for k in range((dates[-1] - dates[0]).days + 1)]
-            stats = pipeline.parse_partitions(data, source, span)
+            first, last = pipeline.land_input(data, f.read_bytes(), name=f.name, source=source).dates
+            stats = pipeline.parse_partitions(data, source, storage.months_between(first, last))
             for k, v in stats.rows.items():
                 rows[k] = rows.get(k, 0) + v
     ingest_s = time.perf_counter() - t

@@ -219,6 +219,8 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     staging = root.parent / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
     staging.parent.mkdir(parents=True, exist_ok=True)
     try:
+        # one file per month: DuckDB opens a new file for a partition once more than this many are open
+        con.execute("set partitioned_write_max_open_files = 100000")
         con.execute("create temp table target_months as select unnest($months::date[]) as month", {"months": targets})
         con.execute(
             f"copy (select *, strftime({key}, '%Y-%m') as month from ({model_sql(name)}) "
@@ -229,8 +231,12 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
         for month in targets:
             produced = sorted((staging / f"month={storage.month_key(month)}").glob("*.parquet"))
             path = root / f"month={storage.month_key(month)}" / "data.parquet"
-            if len(produced) > 1:
-                raise RuntimeError(f"{name} {month}: DuckDB wrote {len(produced)} files for one month")
+            if len(produced) > 1:  # DuckDB split the month: merge the pieces into one file, in the mart's order
+                merged = produced[0].with_name("merged.parquet")
+                pieces = ", ".join(_lit(str(p)) for p in produced)
+                con.execute(f"copy (select * from read_parquet([{pieces}]) order by source, {subject}, {key}) "
+                            f"to {_lit(str(merged))} (format parquet, compression zstd)")
+                produced = [merged]
             if produced:
                 with replacing(path) as tmp:
                     os.replace(produced[0], tmp)
