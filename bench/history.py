@@ -23,6 +23,11 @@ MDW = Path(sys.executable).parent / "mdw"
 ECB_ZIP = REPO / "data" / "bundled" / "ecb" / "20261030T155600Z.zip"
 
 
+def _peak_rss(stderr: str) -> float:
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
 def timed_mdw(args: list[str], env: dict, cwd: Path) -> tuple[float, float, str]:
     """`mdw ARGS` under GNU time: wall seconds, peak RSS (MB) and the output."""
     started = time.perf_counter()
