@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import adapters, landing, sessions, storage
+from dagster_project import adapters, landing, storage
 from dagster_project.rows import DATASETS, ParseError
 
 progress_log = logging.getLogger("mdw.progress")
@@ -67,7 +67,7 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
     """
     stats = ParseStats(source)
     months = sorted({storage.month_of(m) for m in months})
-    dates = [d for m in months for d in sessions.days_between(m, storage.month_end(m))]
+    dates = storage.days_of(months)
     plan = landing.snapshots_for(data_dir, source, dates)
     frames: dict[str, list[pl.DataFrame]] = {name: [] for name in DATASETS}
     for k, (raw, wanted) in enumerate(sorted(plan.items(), key=lambda kv: kv[0].captured_at), start=1):
@@ -122,7 +122,7 @@ def loaded_months(data_dir: Path, source: str) -> list[dt.date]:
     for dataset in DATASETS:
         root = data_dir / "warehouse" / dataset / f"source={source}"
         for folder in root.glob("month=*"):
-            months.add(dt.date.fromisoformat(folder.name.removeprefix("month=") + "-01"))
+            months.add(storage.month_from_folder(folder.name))
         for folder in root.glob("date=*"):
             months.add(storage.month_of(dt.date.fromisoformat(folder.name.removeprefix("date="))))
     return sorted(months)

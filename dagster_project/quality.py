@@ -204,7 +204,7 @@ def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFra
 
 def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Publication days of the source's calendar with no data, when the source has data after them."""
-    calendar = _calendar_of(scope.source, scope.dataset)
+    calendar = calendar_of(scope.source, scope.dataset)
     if calendar is None or calendar == "daily":
         return _empty_rule_frame()
     newest = con.execute("select max(date) from stg_rates_daily where source = $source", {"source": scope.source}).fetchone()[0]
@@ -257,7 +257,8 @@ def _dates(scope: Scope) -> list[dt.date]:
     return sessions.days_between(scope.start, scope.end)
 
 
-def _calendar_of(source: str, dataset: str) -> str | None:
+def calendar_of(source: str, dataset: str) -> str | None:
+    """The publication calendar of a source's dataset (data/reference/sources.csv): TARGET, XNYS, daily."""
     return next((s["calendar"] for s in source_table() if s["source"] == source and s["dataset"] == dataset), None)
 
 
@@ -364,9 +365,8 @@ def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
     if whole:
         previous = list(root.glob(f"source=*/month=*/{scope.asset}.{check}.parquet"))
     else:
-        keys = {storage.month_key(m) for m in storage.months_between(scope.start, scope.end)}
-        previous = [p for p in root.glob(f"source={scope.source or '*'}/month=*/{scope.asset}.{check}.parquet")
-                    if p.parent.name.removeprefix("month=") in keys]
+        previous = storage.files_of_months(root, storage.months_between(scope.start, scope.end),
+                                           f"source={scope.source or '*'}/month=*/{scope.asset}.{check}.parquet")
     kept = []
     if not whole:  # findings of dates outside the judged range stay
         for path in previous:

@@ -46,14 +46,15 @@ def model_sql(name: str) -> str:
     raise KeyError(f"no SQL model named {name!r} under {SQL_DIR}")
 
 
-def time_key(name: str) -> str:
-    """The time column of a mart: ticker marts are per exchange session, FX marts per date."""
-    return "session" if name.startswith("ticker") else "date"
-
-
 # What a mart is keyed and ordered by: (time key, subject), rows sorted by source, subject, time within a file.
 MART_KEYS = {"fx_rates": ("date", "currency"), "fx_daily_change": ("date", "currency"),
              "ticker_quotes": ("session", "symbol"), "ticker_daily_change": ("session", "symbol")}
+
+
+def time_key(name: str) -> str:
+    """The time column of a mart: ticker marts are per exchange session, FX marts per date."""
+    return MART_KEYS[name][0]
+
 DAILY_CHANGE = ("fx_daily_change", "ticker_daily_change")  # their first rows look back on the previous month
 PARSED_GLOB = "source=*/month=*/*.parquet"
 LEGACY_GLOB = "source=*/date=*/*.parquet"  # the one-file-per-day layout before 0.2: read for `mdw rebuild`
@@ -65,11 +66,9 @@ def mart_root(data_dir: Path, name: str) -> Path:
 
 
 def mart_files(data_dir: Path, name: str, months: list[dt.date] | None = None) -> list[Path]:
-    files = sorted(mart_root(data_dir, name).glob("month=*/data.parquet"))
     if months is None:
-        return files
-    keys = {storage.month_key(m) for m in months}
-    return [f for f in files if f.parent.name.removeprefix("month=") in keys]
+        return sorted(mart_root(data_dir, name).glob("month=*/data.parquet"))
+    return storage.files_of_months(mart_root(data_dir, name), months, "month=*/data.parquet")
 
 
 def _lit(path: str) -> str:
@@ -126,10 +125,7 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     window = window_of(months) if months else None
 
     def files(root: Path) -> list[Path] | None:
-        if window is None:
-            return None
-        keys = {storage.month_key(m) for m in window}
-        return sorted(p for p in root.glob("source=*/month=*/*.parquet") if p.parent.name.removeprefix("month=") in keys)
+        return None if window is None else storage.files_of_months(root, window)
 
     stmts = [f"create or replace view parsed_{dataset} as "
              f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
@@ -180,9 +176,8 @@ class MartStats:
 def _input_months(data_dir: Path, name: str) -> list[dt.date]:
     """Every month any input of ``name`` has a file for (a full build)."""
     dataset = "tickers" if name.startswith("ticker") else "rates"
-    keys = {p.parent.name.removeprefix("month=") for p in (data_dir / "warehouse" / dataset).glob("source=*/month=*/*.parquet")}
-    keys |= {p.parent.name.removeprefix("month=") for p in mart_root(data_dir, name).glob("month=*/data.parquet")}
-    return sorted(dt.date.fromisoformat(k + "-01") for k in keys)
+    found = [*(data_dir / "warehouse" / dataset).glob("source=*/month=*/*.parquet"), *mart_files(data_dir, name)]
+    return sorted({storage.month_from_folder(p.parent.name) for p in found})
 
 
 def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
@@ -243,8 +238,9 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
             elif path.exists():
                 path.unlink()
                 path.parent.rmdir()
-        built = f"read_parquet([{', '.join(_lit(str(p)) for p in mart_files(data_dir, name, targets))}])"
-        if mart_files(data_dir, name, targets):
+        written = mart_files(data_dir, name, targets)
+        built = f"read_parquet([{', '.join(_lit(str(p)) for p in written)}])"
+        if written:
             rows, first, last = con.execute(
                 f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()
             preview = markdown_table(con.execute(f"select * from {built} order by {key} desc limit 10").pl())

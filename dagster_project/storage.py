@@ -59,16 +59,27 @@ def month_end(month: dt.date) -> dt.date:
     return next_month(month) - dt.timedelta(days=1)
 
 
+def days_of(months: list[dt.date]) -> list[dt.date]:
+    """Every calendar day of ``months`` (first days), in order."""
+    out = []
+    for month in sorted(set(months)):
+        out += [month + dt.timedelta(days=k) for k in range((month_end(month) - month).days + 1)]
+    return out
+
+
+def month_from_folder(name: str) -> dt.date:
+    """The month a ``month=YYYY-MM`` folder holds, as its first day."""
+    return dt.date.fromisoformat(name.removeprefix("month=") + "-01")
+
+
 def partition_path(warehouse: Path, dataset: str, source: str, month: dt.date) -> Path:
     return warehouse / dataset / f"source={source}" / f"month={month_key(month)}" / FILE
 
 
-def month_files(warehouse: Path, dataset: str, months: list[dt.date], source: str | None = None) -> list[Path]:
-    """The existing files of ``months`` (every source unless ``source`` is given), in month order."""
+def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/month=*/*.parquet") -> list[Path]:
+    """The existing files under ``root`` matching ``pattern`` whose ``month=`` folder is one of ``months``."""
     keys = {month_key(m) for m in months}
-    pattern = f"source={source or '*'}/month=*/{FILE}"
-    found = [p for p in (warehouse / dataset).glob(pattern) if p.parent.name.removeprefix("month=") in keys]
-    return sorted(found, key=lambda p: (p.parent.name, p.parent.parent.name))
+    return sorted(p for p in root.glob(pattern) if p.parent.name.removeprefix("month=") in keys)
 
 
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,

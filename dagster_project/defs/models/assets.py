@@ -7,12 +7,11 @@ offset); a ticker capture early in a month can show the previous month's last se
 marts also read the next month's captures. ``fx_cross_rates`` is a view computed on demand (see README).
 """
 
-import datetime as dt
 import os
 
 import dagster as dg
 
-from dagster_project import charts, sqlmodels
+from dagster_project import charts, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import Warehouse
 
@@ -91,7 +90,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
           description="Every pair of a source's currencies per date (units of quote per 1 base), a view computed on demand.")
 def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     built = sqlmodels.mart_files(warehouse.path, "fx_rates")
-    newest = [dt.date.fromisoformat(built[-1].parent.name.removeprefix("month=") + "-01")] if built else None
+    newest = [storage.month_from_folder(built[-1].parent.name)] if built else None
     con = sqlmodels.connect(warehouse.path, months=newest)  # the newest month's files, not the whole history
     pairs = con.execute(
         "select source, max(date)::varchar as date, count(*) as pairs from fx_cross_rates "

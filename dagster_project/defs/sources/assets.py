@@ -17,13 +17,9 @@ from dagster_project.defs.sources.resources import EcbFeed, FixerApi, PageFeed, 
 PARTITIONED = {"partitions_def": monthly_partitions, "backfill_policy": single_run}
 
 
-def _days(months: list[dt.date]) -> list[dt.date]:
-    return sessions.days_between(months[0], storage.month_end(months[-1]))
-
-
 def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str, feed) -> dg.MaterializeResult:
     months = partition_months(context)
-    dates = _days(months)
+    dates = storage.days_of(months)
     landed = feed.land(warehouse.path, dates)
     present = landing.snapshots_for(warehouse.path, source, dates)
     new = [item.raw.rel(warehouse.path) for item in landed if item.new]
@@ -48,14 +44,10 @@ def _parse_report(context: dg.AssetExecutionContext, warehouse: Warehouse, sourc
     return stats
 
 
-def _calendar(source: str, dataset: str) -> str | None:
-    return next((s["calendar"] for s in quality.source_table() if s["source"] == source and s["dataset"] == dataset), None)
-
-
 def _missing_publications(stats: pipeline.ParseStats, dataset: str, months: list[dt.date]) -> list[dt.date]:
     """Publication days of the source's calendar in ``months`` (up to yesterday) that hold no data. Sources that
     publish every day (page snapshots, Fixer) expect nothing: a day without a snapshot is not a gap."""
-    calendar = _calendar(stats.source, dataset)
+    calendar = quality.calendar_of(stats.source, dataset)
     if calendar in (None, "daily"):
         return []
     yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)

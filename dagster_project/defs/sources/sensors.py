@@ -13,7 +13,7 @@ import shutil
 
 import dagster as dg
 
-from dagster_project import landing, pipeline, sessions, storage
+from dagster_project import landing, pipeline, storage
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.defs.sources.partitions import range_tags
@@ -99,7 +99,7 @@ def months_to_catch_up(instance: dg.DagsterInstance, data_dir, source: str, toda
         if key not in done:
             out.append((key, "missing"))
             continue
-        raw = landing.snapshots_for(data_dir, source, sessions.days_between(month, min(storage.month_end(month), today)))
+        raw = landing.snapshots_for(data_dir, source, [d for d in storage.days_of([month]) if d <= today])
         newest = max((r.path.stat().st_mtime for r in raw), default=None)
         if newest is None:
             continue
