@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
+# The data dir; the Dagster home is derived from it by the CLI (<MDW_DATA_DIR>/dagster_home) unless
+# DAGSTER_HOME is set, so `MDW_DATA_DIR=/elsewhere make run` keeps everything under /elsewhere.
 export MDW_DATA_DIR ?= $(CURDIR)/data
-export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: run test test-e2e ui sql bench backfill clean install
 
@@ -15,7 +16,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.x" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# PYTHONWARNINGS: setuptools prints an "InformationOnly" note on every editable install; nothing to act on
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -41,7 +43,7 @@ ui: $(STAMP)
 ## The DuckDB CLI on the warehouse catalog (read-only: it never blocks a run).
 sql: $(STAMP)
 	@$(BIN)/mdw catalog --quiet
-	$(BIN)/duckdb -readonly data/warehouse.duckdb
+	$(BIN)/duckdb -readonly "$(MDW_DATA_DIR)/warehouse.duckdb"
 
 ## The whole bundled ECB history through its partitioned assets, their checks and the models (~9 min).
 backfill: $(STAMP)
@@ -53,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf data/warehouse data/raw data/dagster_home data/warehouse.duckdb data/warehouse.duckdb.wal
+	rm -rf "$(MDW_DATA_DIR)/warehouse" "$(MDW_DATA_DIR)/raw" "$(MDW_DATA_DIR)/dagster_home" "$(MDW_DATA_DIR)/warehouse.duckdb" "$(MDW_DATA_DIR)/warehouse.duckdb.wal"

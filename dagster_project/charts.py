@@ -1,5 +1,5 @@
-"""Pictures for asset metadata (matplotlib, PNG): a currency's history with its check findings marked, and
-the biggest movers of a source's newest day. Written under ``<data>/warehouse/charts/`` and shown in the
+"""Pictures for asset metadata (matplotlib, PNG): a currency's history with its check findings marked, the
+biggest movers of a source's newest day, and each ticker's closes with its findings marked. Written under ``<data>/warehouse/charts/`` and shown in the
 Dagster UI as Markdown images; the README reuses them.
 """
 
@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 SEVERITY_COLOURS = {"ERROR": "#c0392b", "WARN": "#e67e22"}
 
@@ -75,4 +76,38 @@ def biggest_movers(con, data_dir: Path, source: str, n: int = 12) -> tuple[Path,
     ax.set_title(f"{source}: biggest moves on {rows[0][2]} (against {rows[0][3]})", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     path = chart_dir(data_dir) / f"{source}-biggest-movers.png"
+    return path, _save(fig, path)
+
+
+def ticker_history(con, data_dir: Path, source: str) -> tuple[Path, bytes] | None:
+    """Each symbol's close per session as the source published it (log scale), with the check findings marked."""
+    series = con.execute(
+        "select symbol, session, price from ticker_quotes where source = ? order by symbol, session", [source]).fetchall()
+    symbols = sorted({s for s, _, _ in series})
+    if len({d for _, d, _ in series}) < 2:
+        return None
+    findings = con.execute(
+        "select f.subject, q.session, f.severity, f.check_name, q.price from dq_findings f join ticker_quotes q "
+        "on q.source = f.source and q.symbol = f.subject and q.session = f.date "
+        "where f.source = ? order by q.session", [source]).fetchall()
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    for symbol in symbols[:12]:
+        points = [(d, p) for s, d, p in series if s == symbol]
+        ax.plot([d for d, _ in points], [p for _, p in points], lw=0.9, label=symbol)
+    for severity, colour in SEVERITY_COLOURS.items():
+        points = [(d, p, c, s) for s, d, sev, c, p in findings if sev == severity]
+        if points:
+            ax.scatter([d for d, _, _, _ in points], [p for _, p, _, _ in points], s=36, color=colour, zorder=3,
+                       label=f"{severity}: " + ", ".join(sorted({f"{c} ({s})" for _, _, c, s in points})))
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.set_ylabel("close (log scale)")
+    first, last = min(d for _, d, _ in series), max(d for _, d, _ in series)
+    ax.set_title(f"{source}: closes per session, {first} to {last} ({len(findings)} finding(s))", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="best", ncol=2)
+    path = chart_dir(data_dir) / f"{source}-ticker-history.png"
     return path, _save(fig, path)

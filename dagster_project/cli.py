@@ -29,12 +29,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project.settings import PAGE_DATE, apply_env_defaults, bundled_ecb_last_date
+from dagster_project.quality import CHECKS, SEVERITIES
+from dagster_project.settings import ECB_FIRST_DATE, PAGE_DATE, TICKER_HISTORY, apply_env_defaults, bundled_ecb_last_date
 
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data warehouse: FX rates and tickers.")
-console = Console(stderr=True)
-out = Console()
+# at full width when not a terminal (a pipe, a file, CI): rich would squeeze tables to 80 columns ("severi/ty")
+console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=100_000, soft_wrap=True)
+out = Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True)
+SIGNIFICANT_DIGITS = 10  # computed floats are shown to 10 significant digits: no binary noise, no lost figure
 
 
 def _data_dir() -> Path:
@@ -135,15 +138,29 @@ def _summary(results, seconds: float) -> None:
         out.print(checks)
     con.close()
     runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
-    out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}). Runs are in the Dagster UI: [bold]make ui[/bold].")
+    out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}).")
+
+
+NEXT_QUERY = "select session, symbol, price, round(change_pct, 2) as change_pct from ticker_daily_change order by abs(change_pct) desc limit 5;"
+
+
+def _next_steps() -> None:
+    """What to try after `make run`: the UI, SQL, the whole history."""
+    port = os.environ.get("PORT", "3000")
+    out.print("\n[bold]Next[/bold]")
+    out.print(f"  [bold]make ui[/bold]        the Dagster UI at http://127.0.0.1:{port} (the asset graph, these runs, checks, charts)")
+    out.print(f"  [bold]make sql[/bold]       DuckDB on the catalog (read-only); try: {NEXT_QUERY}")
+    out.print(f"  [bold]make backfill[/bold]  the whole ECB history, {ECB_FIRST_DATE}..{bundled_ecb_last_date()}, in one pass of month partitions")
 
 
 SOURCE_CHOICES = ("ecb", "page", "fixer", "ticker_csv")
+CHECK_NAMES = sorted(CHECKS)
 
 
 @app.command()
 def run(months: Annotated[int, typer.Option(help="Months of ECB history to load, ending with the bundled file's last month.")] = 12) -> None:
-    """The main job on the bundled data: every source for the page snapshot's month, the last MONTHS of ECB history, the models."""
+    """The main job on the bundled data: every source for the page snapshot's month, the bundled ticker history,
+    the last MONTHS of ECB history, the models."""
     from dagster_project import storage
     from dagster_project.defs.models.assets import models_for
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
@@ -152,9 +169,13 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     last = storage.month_of(dt.date.fromisoformat(bundled_ecb_last_date()))
     first = storage.months_between(dt.date(1999, 1, 1), last)[-months]
     page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
+    tickers_from, tickers_to = (storage.month_of(dt.date.fromisoformat(d)) for d in TICKER_HISTORY)
     every_source = [a for s in SOURCE_CHOICES for a in SOURCE_ASSETS[s]]
     plan = [
         # each run builds the models of its months, so a blocking check failure stops them in that run
+        (f"ticker_csv {storage.month_key(tickers_from)}..{storage.month_key(tickers_to)} + models",
+         SOURCE_ASSETS["ticker_csv"] + models_for(["tickers"]), str(tickers_from), str(tickers_to)),
+        # the page month's run draws the ticker chart (a run of up to PREVIEW_MAX_MONTHS carries pictures)
         (f"all sources {storage.month_key(page_month)} + models", every_source + models_for(["rates", "tickers"]),
          str(page_month), str(page_month)),
         (f"ecb {storage.month_key(first)}..{storage.month_key(last)} + models",
@@ -164,8 +185,7 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
-    out.print(f"To backfill the whole ECB history (1999-01-04..{bundled_ecb_last_date()}): [bold]make backfill[/bold] "
-              f"or [bold].venv/bin/mdw backfill --from 1999-01-04 --to {bundled_ecb_last_date()} --source ecb[/bold]")
+    _next_steps()
 
 
 @app.command()
@@ -314,27 +334,52 @@ def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none op
     if csv:
         sys.stdout.write(frame.write_csv())
         return
+    out.print(_table(frame, null="NULL"))
+    out.print(f"{frame.height} row(s)")
+
+
+def _tidy_floats(frame):
+    """Float columns rounded to SIGNIFICANT_DIGITS: 23966.771999999997 prints as 23966.772."""
+    import polars as pl
+
+    return frame.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(SIGNIFICANT_DIGITS))
+
+
+def _table(frame, null: str = "") -> Table:
     table = Table(show_lines=False)
     for name in frame.columns:
-        table.add_column(name)
+        table.add_column(name, no_wrap=not sys.stdout.isatty())
     for row in frame.iter_rows():
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
-    out.print(table)
-    console.print(f"{frame.height} row(s)")
+        table.add_row(*(null if v is None else str(v) for v in row))
+    return table
+
+
+def _choice(option: str, value: str | None, valid: list[str], *, upper: bool = False) -> str | None:
+    """``value`` if it is one of ``valid`` (compared in upper case with ``upper``); else exit 2 naming the valid ones."""
+    if value is not None and (value.upper() if upper else value) not in valid:
+        console.print(f"unknown {option} {value!r}; valid: {', '.join(valid)}", markup=False)
+        raise typer.Exit(2)
+    return value.upper() if upper and value else value
 
 
 @app.command()
 def checks(
     date: Annotated[Optional[str], typer.Option(help="Only this date (YYYY-MM-DD), or a range FROM..TO.")] = None,
-    source: Annotated[Optional[str], typer.Option(help="Only this source.")] = None,
-    check: Annotated[Optional[str], typer.Option(help="Only this check.")] = None,
-    severity: Annotated[Optional[str], typer.Option(help="Only WARN or ERROR.")] = None,
+    source: Annotated[Optional[str], typer.Option(help=f"Only this source: {', '.join(SOURCE_CHOICES)}.")] = None,
+    check: Annotated[Optional[str], typer.Option(help=f"Only this check: {', '.join(CHECK_NAMES)}.")] = None,
+    severity: Annotated[Optional[str], typer.Option(help=f"Only this severity: {', '.join(SEVERITIES)}.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show (0: all).")] = 200,
-    csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False,
+    csv: Annotated[bool, typer.Option(help="Print CSV instead of a table (the count then goes to stderr).")] = False,
 ) -> None:
-    """Print the data-quality findings (the dq_findings view), newest first, and a count per check and severity."""
+    """Print the data-quality findings (the dq_findings view), newest first, and a count per check and severity.
+
+    An unknown source, check or severity exits 2 naming the valid ones.
+    """
     from dagster_project import sqlmodels
 
+    _choice("--source", source, list(SOURCE_CHOICES))
+    _choice("--check", check, list(CHECK_NAMES))
+    severity = _choice("--severity", severity, list(SEVERITIES), upper=True)
     where, params = [], {}
     if date:
         first, _, last = date.partition("..")
@@ -344,7 +389,7 @@ def checks(
             console.print(f"[red]bad --date: {exc}[/red]")
             raise typer.Exit(2) from None
         where.append("date between $first and $last")
-    for name, value in (("source", source), ("check_name", check), ("severity", severity.upper() if severity else None)):
+    for name, value in (("source", source), ("check_name", check), ("severity", severity)):
         if value:
             where.append(f"{name} = ${name}")
             params[name] = value
@@ -357,18 +402,17 @@ def checks(
     counts = con.execute(
         f"select check_name, severity, count(*) as findings from dq_findings {clause} group by all order by 1, 2", params).fetchall()
     con.close()
+    frame = _tidy_floats(frame)
+    total = sum(n for _, _, n in counts)
+    summary = (f"{total:,} finding(s){' (showing ' + str(frame.height) + ')' if frame.height < total else ''}: "
+               + (", ".join(f"{name} {sev} {n:,}" for name, sev, n in counts) or "none"))
     if csv:
         sys.stdout.write(frame.write_csv())
+        sys.stdout.flush()
+        print(summary, file=sys.stderr)
         return
-    table = Table(show_lines=False)
-    for name in frame.columns:
-        table.add_column(name, overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
-    total = sum(n for _, _, n in counts)
-    summary = ", ".join(f"{name} {sev} {n:,}" for name, sev, n in counts)
-    console.print(f"{total:,} finding(s){' (showing ' + str(frame.height) + ')' if frame.height < total else ''}: {summary or 'none'}")
+    out.print(_table(frame))
+    out.print(summary, markup=False)
 
 
 @app.command()

@@ -19,7 +19,10 @@ DAGSTER_YAML = """\
 # The project's Dagster instance: runs from `mdw`/`make run` and from `make ui` share it.
 telemetry:
   enabled: false
+nux:
+  enabled: false  # no "Join the Dagster community" dialog on a fresh home
 """
+_OURS = DAGSTER_YAML.splitlines()[0]
 
 
 def instance() -> dg.DagsterInstance:
@@ -27,8 +30,8 @@ def instance() -> dg.DagsterInstance:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML)
+    if not cfg.exists() or (cfg.read_text().startswith(_OURS) and cfg.read_text() != DAGSTER_YAML):
+        cfg.write_text(DAGSTER_YAML)  # ours, from an older version: brought up to date; a user's own file is kept
     # Two processes creating a fresh sqlite instance at once race in its schema migration ("more than one
     # head"): the first one creates the storage under a lock, the others wait for it.
     with open(home / ".mdw-instance.lock", "w") as lock:

@@ -22,6 +22,8 @@ DEFAULTS = {
     "MDW_FIXER_ACCESS_KEY": "",
     "MDW_TICKER_CSV_LOCATION": str(BUNDLED / "ticker_csv"),
 }
+# the bundled ticker history (data/bundled/SOURCES.md): four NYSE-listed stocks, unadjusted daily closes
+TICKER_HISTORY = ("2004-01-02", "2005-12-30")
 
 
 # Dagster records one "materialization planned" event per partition of a ranged run unless told to record the

@@ -28,7 +28,7 @@ select
     rate as observed,
     null::double as expected,
     format('{} {} (per 1 {}) has {} significant digit(s): the true value lies in [{}, {}), +/-{:.2f}%',
-           currency, rate_text, base, significant_digits(rate_text), rate - half_unit, rate + half_unit, rounding_bp / 100)
+           currency, rate_text, base, significant_digits(rate_text), round(rate - half_unit, 12), round(rate + half_unit, 12), rounding_bp / 100)
     || case when is_metal and usd_rate is not null
         then format('; implied price {:,.0f} to {:,.0f} USD per troy ounce', usd_rate / (rate + half_unit), usd_rate / (rate - half_unit))
         else '' end as detail

@@ -37,18 +37,21 @@ def _deps(name: str) -> list[dg.AssetDep]:
 
 
 def _pictures(name: str, data_dir) -> dict:
-    """Charts for the UI: a currency's history with its findings marked (fx_rates), the biggest movers (fx_daily_change)."""
+    """Charts for the UI: a currency's history with its findings marked (fx_rates), the biggest movers (fx_daily_change),
+    each ticker's closes with its findings marked (ticker_quotes)."""
     draw = {
         "fx_rates": lambda con, source: charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF")),
         "fx_daily_change": lambda con, source: charts.biggest_movers(con, data_dir, source),
+        "ticker_quotes": lambda con, source: charts.ticker_history(con, data_dir, source),
     }.get(name)
     if draw is None:
         return {}
     con = sqlmodels.connect(data_dir)
     out = {}
+    relation, key = ("ticker_quotes", "session") if name == "ticker_quotes" else ("fx_rates", "date")
     try:
         sources = [r[0] for r in con.execute(
-            "select source from fx_rates group by source having count(distinct date) > 1 order by count(*) desc").fetchall()]
+            f"select source from {relation} group by source having count(distinct {key}) > 1 order by count(*) desc").fetchall()]
         for source in sources[:2]:
             made = draw(con, source)
             if made:
