@@ -6,6 +6,7 @@
     mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
     mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
     mdw checks [--date D] [--source S]   the data-quality findings as a table
+    mdw quarantine RAW_FILE --reason R   retract a bad raw file (kept aside) and re-materialize its months
     mdw rebuild [--replace]         re-parse the raw layer into a fresh warehouse; compare row for row
     mdw catalog                     rebuild data/warehouse.duckdb (views over the Parquet)
     mdw ui                          the Dagster UI on 127.0.0.1
@@ -94,10 +95,13 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
                 results.append((label, time.perf_counter() - started, result))
                 progress.advance(runs)
                 if not result.success:
-                    console.print(f"[red]run {label!r} failed:[/red] {runner.failure_message(result)}")
-                    raise typer.Exit(1)
+                    break
         finally:
             log.removeHandler(handler)
+    label, _, result = results[-1] if results else (None, 0, None)
+    if result is not None and not result.success:  # after the progress bars, so it is the last line
+        console.print(f"[red]run {label!r} failed:[/red] {runner.failure_message(result)}")
+        raise typer.Exit(1)
     return results
 
 
@@ -245,7 +249,7 @@ def backfill(
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to land.")],
            source: Annotated[Optional[str], typer.Option(help="Source of the files (default: detected).")] = None) -> None:
     """Land files into the raw layer (validated first) and materialize the partitions they hold."""
-    from dagster_project import pipeline
+    from dagster_project import landing, pipeline
     from dagster_project.defs.models.assets import models_for
     from dagster_project.defs.sources.assets import SOURCE_ASSETS
     from dagster_project.rows import ParseError
@@ -255,6 +259,10 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
     for f in files:
         try:
             landed = pipeline.land_input(_data_dir(), f.read_bytes(), name=f.name, source=source)
+        except landing.Quarantined as exc:
+            console.print(f"rejected {f}: {exc}", markup=False)
+            bad += 1
+            continue
         except (ParseError, OSError) as exc:
             console.print(f"[red]rejected[/red] {exc}")
             bad += 1
@@ -272,6 +280,35 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
         _summary(results, time.perf_counter() - started)
     if bad:
         raise typer.Exit(2)
+
+
+@app.command()
+def quarantine(
+    raw_file: Annotated[Path, typer.Argument(help="A file of the raw layer (absolute, or relative to the data dir: raw/<source>/date=…/<name>).")],
+    reason: Annotated[str, typer.Option(help="Why it is wrong (kept beside it).")],
+) -> None:
+    """Retract a bad raw file: move it out of the raw layer into <data>/quarantine (kept, never deleted, with the
+    reason) and re-materialize the month partitions it covered, with their checks and models. The same bytes
+    are refused if they are offered again (ingest, inbox, a feed)."""
+    from dagster_project import landing
+    from dagster_project.defs.models.assets import models_for
+    from dagster_project.defs.sources.assets import SOURCE_ASSETS
+    from dagster_project.pipeline import SOURCE_DATASETS
+
+    data = _data_dir()
+    try:
+        raw = landing.raw_file_at(data, raw_file)
+        target = landing.quarantine(data, raw, reason)
+    except ValueError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    out.print(f"quarantined {raw.rel(data)} -> {target.relative_to(data)} ({raw.source}, {raw.first}..{raw.last})", markup=False)
+    started = time.perf_counter()
+    plan = [(f"{raw.source} {raw.first}..{raw.last} + models (without the quarantined file)",
+             SOURCE_ASSETS[raw.source] + models_for(SOURCE_DATASETS[raw.source]), str(raw.first), str(raw.last))]
+    results = _run_plan(plan)
+    _refresh_catalog()
+    _summary(results, time.perf_counter() - started)
 
 
 @app.command()

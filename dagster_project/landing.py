@@ -181,3 +181,65 @@ def raw_files_single(data_dir: Path, source: str, day: dt.date) -> list[RawFile]
     return [r for r in (_raw_file(p, source) for p in sorted(folder.iterdir())
                         if p.is_file() and not p.name.startswith(".") and not p.name.endswith(COVERS))
             if not r.multi_date]
+
+
+# --------------------------------------------------------------------------------------------- quarantine
+# A raw file found to be wrong is never deleted: `mdw quarantine` moves it (and its sidecar) to
+# <data>/quarantine/<source>/date=…/<name>, beside a <name>.reason.json (why, when, its hash). Landing the
+# same bytes again is refused, so a feed that still offers the file does not bring it back.
+
+QUARANTINE = "quarantine"
+REASON = ".reason.json"
+
+
+class Quarantined(Exception):
+    """These bytes were quarantined: they are not landed again."""
+
+    def __init__(self, record: dict):
+        self.record = record
+        super().__init__(f"quarantined on {record['quarantined_at']} ({record['raw_file']}): {record['reason']}")
+
+
+def raw_file_at(data_dir: Path, path: Path) -> RawFile:
+    """The raw file at ``path`` (absolute, or relative to the data dir); ValueError if it is not one."""
+    path = (path if path.is_absolute() else data_dir / path).resolve()
+    raw_root = (data_dir / "raw").resolve()
+    if raw_root not in path.parents or not path.is_file() or path.name.endswith((COVERS, REASON)):
+        raise ValueError(f"{path}: not a file of the raw layer ({raw_root})")
+    source = path.relative_to(raw_root).parts[0]
+    return _raw_file(path, source)
+
+
+def quarantine(data_dir: Path, raw: RawFile, reason: str, *, now: dt.datetime | None = None) -> Path:
+    """Move ``raw`` (and its covers sidecar) out of the raw layer into the quarantine, with its reason."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    rel = raw.path.resolve().relative_to((data_dir / "raw").resolve())
+    target = data_dir / QUARANTINE / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    record = {"raw_file": f"raw/{rel.as_posix()}", "reason": reason.strip(), "sha256": sha256(raw.path.read_bytes()),
+              "first": raw.first.isoformat(), "last": raw.last.isoformat(),
+              "quarantined_at": (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()}
+    atomic_write(target.with_name(target.name + REASON), json.dumps(record, indent=1).encode())
+    sidecar = raw.path.with_name(raw.path.name + COVERS)
+    os.replace(raw.path, target)  # same file system: an atomic move; readers see it in raw/ or not at all
+    if sidecar.exists():
+        os.replace(sidecar, target.with_name(target.name + COVERS))
+    try:
+        raw.path.parent.rmdir()  # an empty date folder goes too
+    except OSError:
+        pass
+    return target
+
+
+def quarantined(data_dir: Path, data: bytes) -> dict | None:
+    """The quarantine record of these bytes, if they were quarantined."""
+    root = data_dir / QUARANTINE
+    if not root.is_dir():
+        return None
+    digest = sha256(data)
+    for reason in root.glob(f"*/date=*/*{REASON}"):
+        record = json.loads(reason.read_text())
+        if record.get("sha256") == digest:
+            return record
+    return None

@@ -34,8 +34,12 @@ class Landed:
 def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = None,
                captured_at: dt.datetime | None = None) -> Landed:
     """Validate an input by parsing it, then store its bytes in the raw layer. Bad input lands nothing.
-    A history file landed before (same hash) is recognised from its sidecar without parsing it again."""
+    A history file landed before (same hash) is recognised from its sidecar without parsing it again.
+    Bytes that were quarantined raise ``landing.Quarantined``."""
     source = source or adapters.detect(name, data)
+    record = landing.quarantined(data_dir, data)
+    if record is not None:
+        raise landing.Quarantined(record)
     again = landing.find_landed(data_dir, source, data)
     if again is not None:
         return Landed(again, False)

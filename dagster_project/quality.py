@@ -144,6 +144,9 @@ class Scope:
     start: dt.date | None = None
     end: dt.date | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    # freshness: when each source's schedule was turned on (sources absent are not scheduled: not judged);
+    # None judges every source from its newest partition (a library caller with no orchestrator)
+    scheduled_since: dict[str, dt.datetime] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -235,7 +238,10 @@ def non_session_capture(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.Data
 
 
 def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    """Each source's newest partition against the newest one its publication calendar says should exist."""
+    """Each scheduled source's newest partition against the publications its calendar says should exist by now.
+
+    Only sources with a running schedule are judged, and only on publications due since the schedule was
+    turned on: a one-off snapshot (the bundled page) or a history loaded by hand is not "late"."""
     grace = int(thresholds().get("freshness", {}).get("grace_publications", 1))
     rows = []
     relation, key = ("fx_rates", "date") if scope.dataset == "rates" else ("ticker_quotes", "session")
@@ -243,13 +249,20 @@ def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     for src in source_table():
         if src["dataset"] != scope.dataset or src["source"] not in newest:
             continue
+        since = None if scope.scheduled_since is None else scope.scheduled_since.get(src["source"])
+        if scope.scheduled_since is not None and since is None:
+            continue  # not scheduled
         last = newest[src["source"]]
         due = sessions.due_publications(src["calendar"], src["timezone"], src["publish_time"], last, scope.now)
+        if since is not None:
+            due = [d for d in due if d >= since.astimezone(dt.timezone.utc).date()]
         if len(due) > grace:
+            scheduled = f"; scheduled since {since:%Y-%m-%d %H:%M} UTC" if since else ""
             rows.append({"severity": "WARN", "date": due[-1], "source": src["source"], "subject": "newest partition",
                          "observed": float(len(due)), "expected": float(grace),
                          "detail": f"newest {scope.dataset} {key} is {last}; the {src['calendar']} calendar has {len(due)} "
-                                   f"publication(s) since ({due[0]}..{due[-1]}, {src['publish_time']} {src['timezone']})"})
+                                   f"publication(s) due since ({due[0]}..{due[-1]}, {src['publish_time']} {src['timezone']})"
+                                   + scheduled})
     return _rows(rows)
 
 
@@ -315,6 +328,8 @@ CHECKS = {c.name: c for c in [
           (non_session_capture,)),
     Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
           ("source_disagreement",)),
+    Check("source_consensus", "Frankfurter's consensus rule: where three or more sources quote a currency on a date, "
+          "a quote more than max(10 x MAD, 5% of the median) from their median (per 1 EUR).", ("source_consensus",)),
     Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,),
           whole_warehouse=True),
 ]}
@@ -330,9 +345,13 @@ ASSET_CHECKS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "fixer_rates": ("rates", "fixer", RATE_CHECKS),
     "page_tickers": ("tickers", "page", TICKER_CHECKS),
     "ticker_csv_tickers": ("tickers", "ticker_csv", ("quarantined_lines", *TICKER_CHECKS)),
-    "fx_rates": ("rates", None, ("source_disagreement", "freshness")),
+    "fx_rates": ("rates", None, ("source_disagreement", "source_consensus", "freshness")),
     "ticker_quotes": ("tickers", None, ("freshness",)),
 }
+
+# Checks on a mart whose findings are about the mart's own quotes: the mart's build evaluates them first
+# (for its months), so the quotes they find carry the flag in the same run, not one run later.
+QUOTE_CHECKS_OF_MART = {"fx_rates": ("rates", ("source_disagreement", "source_consensus"))}
 
 
 # ------------------------------------------------------------------------------------------ storage

@@ -62,7 +62,8 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
             partition_key = first  # one partition: checks record their result against it
         else:
             all_tags.update(range_tags(first, last))
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # the terminal shows a progress bar and one line per failure (failure_message); every event is in the UI
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     return job.execute_in_process(
         instance=inst or instance(),
         asset_selection=[dg.AssetKey(a) for a in assets],
@@ -74,6 +75,16 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """One line: a blocking check's reason and the command that lists its findings, else the first step error."""
+    for check in result.get_asset_check_evaluations():
+        if check.blocking and not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
+            asset = check.asset_key.to_user_string()
+            meta = {k: v.value for k, v in check.metadata.items()}
+            where = f" --source {meta['sources']}" if "," not in str(meta.get("sources", ",")) else ""
+            if meta.get("first_date"):
+                where += f" --date {meta['first_date']}" + (f"..{meta['last_date']}" if meta["last_date"] != meta["first_date"] else "")
+            return (f"blocking check {asset}.{check.check_name}: {check.description}. "
+                    f"Findings: mdw checks --check {check.check_name}{where}")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             err = event.step_failure_data.error

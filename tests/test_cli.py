@@ -69,3 +69,46 @@ def test_backfill_then_rerun_changes_nothing(tmp_path):
     query = subprocess.run([str(mdw), "sql", "--csv", "select rate from fx_cross_rates where source='ecb' and "
                             "date='2024-11-28' and base='USD' and quote='JPY'"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert query.returncode == 0 and abs(float(query.stdout.splitlines()[1]) - 159.89 / 1.0542) < 1e-9
+
+
+def _ecb_day(path: Path, day: str, rates: dict[str, str]) -> Path:
+    cubes = "".join(f"<Cube currency='{c}' rate='{r}'/>" for c, r in rates.items())
+    path.write_text("<?xml version='1.0' encoding='UTF-8'?>\n<gesmes:Envelope xmlns:gesmes='http://www.gesmes.org/xml/2002-08-01' "
+                    "xmlns='http://www.ecb.int/vocabulary/2002-08-01/eurofxref'><gesmes:subject>Reference rates</gesmes:subject>"
+                    f"<Cube><Cube time='{day}'>{cubes}</Cube></Cube></gesmes:Envelope>\n")
+    return path
+
+
+def test_a_blocked_ingest_says_why_in_one_line_then_quarantine_retracts_the_file(data_dir, tmp_path, monkeypatch):
+    from conftest import FIXTURES
+
+    import polars as pl
+
+    monkeypatch.setenv("MDW_ECB_LOCATION", "")  # only the files ingested here, not the bundled history
+    good = FIXTURES / "ecb" / "eurofxref-daily-2024-11-28.xml"
+    assert runner.invoke(app, ["ingest", str(good)]).exit_code == 0
+    bad = _ecb_day(tmp_path / "truncated.xml", "2024-11-29", {"USD": "1.0560", "JPY": "158.5", "GBP": "0.8320"})
+    blocked = runner.invoke(app, ["ingest", str(bad)])
+    assert blocked.exit_code == 1
+    failure = [line for line in blocked.stderr.splitlines() if "failed" in line]
+    assert failure == ["run 'ecb 2024-11-29..2024-11-29 + models' failed: blocking check ecb_rates.partition_structure: "
+                       "ecb 2024-11-29 partition: 3 rates quoted, against 30 on 2024-11-28: most are missing. "
+                       "Findings: mdw checks --check partition_structure --source ecb --date 2024-11-29"]
+    assert "Traceback" not in blocked.stderr and "Stack Trace" not in blocked.stderr
+
+    raw = next((data_dir / "raw" / "ecb" / "date=2024-11-29").iterdir())
+    assert runner.invoke(app, ["quarantine", str(raw.relative_to(data_dir))]).exit_code == 2  # --reason is required
+    outside = runner.invoke(app, ["quarantine", str(bad), "--reason", "x"])
+    assert outside.exit_code == 2 and "not a file of the raw layer" in outside.stderr
+    done = runner.invoke(app, ["quarantine", str(raw.relative_to(data_dir)), "--reason", "a truncated download"])
+    assert done.exit_code == 0, done.output
+    kept = data_dir / "quarantine" / "ecb" / "date=2024-11-29" / raw.name
+    assert kept.read_bytes() == bad.read_bytes() and not raw.exists()  # moved, never deleted
+    record = json.loads(kept.with_name(kept.name + ".reason.json").read_text())
+    assert record["reason"] == "a truncated download" and record["raw_file"] == f"raw/ecb/date=2024-11-29/{raw.name}"
+    rates = pl.read_parquet(next((data_dir / "warehouse" / "rates" / "source=ecb").rglob("*.parquet")))
+    assert sorted(set(rates["date"].cast(str))) == ["2024-11-28"]  # the month re-materialized without it
+    findings = runner.invoke(app, ["checks", "--csv", "--check", "partition_structure"])
+    assert findings.stdout.splitlines()[1:] == []  # the blocking finding went with the file
+    again = runner.invoke(app, ["ingest", str(bad)])
+    assert again.exit_code == 2 and "quarantined on" in again.stderr and "a truncated download" in again.stderr

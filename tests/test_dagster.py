@@ -30,7 +30,7 @@ def test_all_definitions_load():
     for name in ("ecb_daily", "page_snapshots", "fixer_daily", "ticker_csv_daily"):
         assert defs.resolve_schedule_def(name)
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
-    assert len(checks) == 10 * 3 + 5 + 6 + 2 + 1
+    assert len(checks) == 10 * 3 + 5 + 6 + 3 + 1  # rates assets, page_tickers, ticker_csv_tickers, fx_rates, ticker_quotes
     assert ("page_rates", "partition_structure") in checks and ("fx_rates", "source_disagreement") in checks
     assert graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey("ecb_rates"), "partition_structure")).blocking
 

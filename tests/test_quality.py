@@ -400,3 +400,176 @@ def test_a_ticker_asset_is_not_blamed_for_the_rates_on_its_page(data_dir):
     add_page(data_dir, D, {**BASE_RATES, "XYZ": "1.5"}, [("BP", "0.1700", "29.13", "+0.59%")])
     assert subjects(judge(data_dir, "valid_values")) == {"XYZ"}
     assert judge(data_dir, "valid_values", asset="page_tickers", dataset="tickers").height == 0
+
+
+# --------------------------------------------------------- findings reach the marts, whatever check
+
+
+def _materialize_models(data_dir):
+    from dagster_project.defs.models.assets import MART_ASSETS
+    from dagster_project.defs.sources.resources import Warehouse
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(MART_ASSETS, resources={"warehouse": Warehouse(data_dir=str(data_dir))},
+                                instance=instance, partition_key=MONTH, selection=["fx_rates"])
+    assert result.success
+
+
+def _ecb_and_page(data_dir, brl: str):
+    csv = FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"
+    pipeline.land_input(data_dir, csv.read_bytes(), name="20241203T160000Z.csv", source="ecb")
+    pipeline.parse_partitions(data_dir, "ecb", [D])
+    add_page(data_dir, D, {"USD": "1.055851", "JPY": "159.89", "BRL": brl})
+
+
+def _brl_quality(data_dir):
+    con = sqlmodels.connect(data_dir)
+    try:
+        return dict(((s, (q, c)) for s, q, c in con.execute(
+            "select source, quality, quality_checks from fx_rates where currency = 'BRL' and date = ?", [D]).fetchall()))
+    finally:
+        con.close()
+
+
+def test_a_disagreement_between_sources_flags_the_quote_in_the_marts_in_the_same_run(data_dir):
+    _ecb_and_page(data_dir, "6.326022")  # the bundled page's BRL: 58.7 bp from the ECB
+    _materialize_models(data_dir)
+    flags = _brl_quality(data_dir)
+    assert flags["page"] == ("WARN", "source_disagreement")
+    assert flags["ecb"] == (None, None)  # the reference source is not blamed
+
+
+def test_a_quote_sources_agree_on_stays_clean_in_the_marts(data_dir):
+    _ecb_and_page(data_dir, "6.2891")
+    _materialize_models(data_dir)
+    assert _brl_quality(data_dir) == {"page": (None, None), "ecb": (None, None)}
+
+
+# ----------------------------------------------------------------------- Frankfurter's consensus
+
+
+def _fixer(data_dir, day: dt.date, rates: dict[str, float]) -> None:
+    import json
+
+    body = json.dumps({"success": True, "timestamp": 1732800000, "historical": True, "base": "EUR",
+                       "date": day.isoformat(), "rates": rates}).encode()
+    captured = dt.datetime(day.year, day.month, day.day, 23, tzinfo=UTC)
+    pipeline.land_input(data_dir, body, name=f"{captured:%Y%m%dT%H%M%SZ}.json", source="fixer", captured_at=captured)
+    pipeline.parse_partitions(data_dir, "fixer", [day])
+
+
+def _consensus(data_dir) -> pl.DataFrame:
+    for name in sqlmodels.MARTS:
+        sqlmodels.build_mart(data_dir, name)
+    (outcome,) = quality.run_checks(quality.Scope(data_dir, "fx_rates", "rates", None, D, D), ["source_consensus"])
+    assert outcome.error is None, outcome.error
+    return outcome.findings
+
+
+def test_consensus_of_three_sources_flags_the_outlier(data_dir):
+    _ecb_and_page(data_dir, "6.62")  # 5.3% above the ECB's 6.2891
+    _fixer(data_dir, D, {"USD": 1.0558, "JPY": 159.9, "BRL": 6.2905})
+    (finding,) = _consensus(data_dir).iter_rows(named=True)
+    assert (finding["source"], finding["subject"], finding["expected"]) == ("page", "BRL", pytest.approx(6.2905))
+    assert "+5.24% from the median" in finding["detail"] and "of 3 sources" in finding["detail"]
+
+
+def test_consensus_keeps_three_sources_within_five_percent(data_dir):
+    _ecb_and_page(data_dir, "6.45")  # 2.6% above: a disagreement between two sources, not an outlier of three
+    _fixer(data_dir, D, {"USD": 1.0558, "JPY": 159.9, "BRL": 6.2905})
+    assert _consensus(data_dir).height == 0
+
+
+def test_consensus_needs_three_sources(data_dir):
+    _ecb_and_page(data_dir, "6.62")  # two sources: source_disagreement's business, no majority to decide
+    assert _consensus(data_dir).height == 0
+
+
+# --------------------------------------------------------------------------- complete peg table
+
+
+AREAER_PEGS = {  # IMF AREAER: conventional pegs, currency boards and par arrangements of codes our sources quote
+    "USD": {"AED", "SAR", "OMR", "QAR", "BHD", "JOD", "AWG", "XCG", "BBD", "BZD", "BSD", "BMD", "PAB", "KYD", "XCD",
+            "DJF", "ERN", "TMT", "HKD", "SVC", "LBP", "IQD"},
+    "EUR": {"BAM", "XOF", "XAF", "KMF", "CVE", "XPF", "STN", "DKK"},
+    "GBP": {"FKP", "GIP", "SHP", "GGP", "IMP", "JEP"},
+    "ZAR": {"LSL", "NAD", "SZL"},
+    "INR": {"BTN", "NPR"},
+    "SGD": {"BND"},
+    "HKD": {"MOP"},
+}
+
+
+def test_the_peg_table_covers_every_arrangement_and_is_consistent():
+    pegs = pl.read_csv(quality.REFERENCE / "pegs.csv", try_parse_dates=True)
+    today = dt.date(2026, 11, 25)
+    current = pegs.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= today))
+    for anchor, codes in AREAER_PEGS.items():
+        assert codes <= set(current.filter(pl.col("anchor") == anchor)["code"]), anchor
+    assert set(pegs["regime"]) <= {"fixed", "currency_board", "par", "band", "floor"}
+    assert pegs.filter(pl.col("source").is_null()).height == 0  # every row names its source
+    for row in pegs.iter_rows(named=True):
+        assert row["central"] > 0
+        if row["regime"] == "band":
+            assert row["lower"] < row["central"] < row["upper"], row
+    for (code, anchor), rows in pegs.group_by("code", "anchor"):
+        periods = sorted((r["valid_from"], r["valid_to"] or dt.date.max) for r in rows.iter_rows(named=True))
+        for (_, end), (start, _) in zip(periods, periods[1:]):
+            assert end < start, f"{code} per {anchor}: overlapping validity"
+
+
+def test_a_published_rounding_is_not_a_peg_deviation(data_dir):
+    usd = float(BASE_RATES["USD"])
+    add_page(data_dir, D, {**BASE_RATES, "BHD": "0.40", "KYD": f"{usd / 1.2:.4f}"})  # 0.40: +/-125 bp of rounding
+    assert not {"BHD", "KYD"} & subjects(judge(data_dir, "peg_deviation"))
+    add_page(data_dir, D, {**BASE_RATES, "BHD": "0.397977", "KYD": f"{usd / 1.2:.4f}"}, hour=13)  # the page's BHD
+    (finding,) = judge(data_dir, "peg_deviation").iter_rows(named=True)
+    assert finding["subject"] == "BHD" and "+24.6 bp" in finding["detail"]
+
+
+PAGE_PEGS_OFF = {"BGN", "BAM", "XOF", "XAF", "KMF", "CVE", "FKP", "GGP", "GIP", "IMP", "JEP", "SHP", "LSL", "NAD", "SZL",
+                 "BTN", "ANG", "AWG", "BBD", "BZD", "BHD", "BND", "DJF", "IQD", "JOD", "LBP", "MOP", "NPR", "OMR", "QAR",
+                 "TMT", "XCD"}
+PAGE_PEGS_ON = {"XPF", "DKK", "AED", "SAR", "HKD", "BMD", "BSD", "PAB", "KYD", "ERN", "SVC"}
+
+
+def test_every_peg_on_the_bundled_page_is_judged(data_dir):
+    pipeline.land_input(data_dir, BUNDLED_PAGE.read_bytes(), name=BUNDLED_PAGE.name, source="page")
+    pipeline.parse_partitions(data_dir, "page", [D])
+    assert subjects(judge(data_dir, "peg_deviation")) == PAGE_PEGS_OFF
+    pegs = pl.read_csv(quality.REFERENCE / "pegs.csv", try_parse_dates=True).filter(
+        (pl.col("valid_from") <= D) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= D)))
+    quoted = set(pl.read_parquet(storage.partition_path(data_dir / "warehouse", "rates", "page", D))["currency"])
+    assert set(pegs["code"]) & quoted == PAGE_PEGS_OFF | PAGE_PEGS_ON  # every peg in force that the page quotes
+
+
+# ---------------------------------------------------------------- freshness: scheduled sources only
+
+
+def test_freshness_judges_only_scheduled_sources_from_when_their_schedule_started(data_dir):
+    csv = FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"
+    pipeline.land_input(data_dir, csv.read_bytes(), name="20241203T160000Z.csv", source="ecb")
+    pipeline.parse_partitions(data_dir, "ecb", [dt.date(2024, 12, 3)])
+    add_page(data_dir, D, BASE_RATES)  # a one-off page snapshot
+    late = dt.datetime(2024, 12, 16, 12, 0, tzinfo=UTC)
+    assert _warehouse(data_dir, now=late, scheduled_since={})["freshness"].height == 0  # nothing scheduled
+    started = {"ecb": dt.datetime(2024, 12, 11, 9, 0, tzinfo=UTC)}
+    (finding,) = _warehouse(data_dir, now=late, scheduled_since=started)["freshness"].iter_rows(named=True)
+    assert finding["source"] == "ecb" and finding["observed"] == 3  # Dec 11, 12, 13: due since the schedule started
+    assert "scheduled since 2024-12-11 09:00 UTC" in finding["detail"]
+
+
+def test_the_schedule_start_comes_from_the_instance():
+    from types import SimpleNamespace
+
+    from dagster._core.scheduler.instigation import InstigatorStatus
+
+    from dagster_project.defs.quality.checks import _scheduled_since
+
+    def state(name, status, stamp):
+        return SimpleNamespace(instigator_name=name, status=status, instigator_data=SimpleNamespace(start_timestamp=stamp))
+
+    states = [state("ecb_daily", InstigatorStatus.DECLARED_IN_CODE, 1733907600.0),
+              state("page_snapshots", InstigatorStatus.STOPPED, 1733907600.0)]
+    context = SimpleNamespace(instance=SimpleNamespace(all_instigator_state=lambda **_: states))
+    assert _scheduled_since(context) == {"ecb": dt.datetime(2024, 12, 11, 9, 0, tzinfo=UTC)}

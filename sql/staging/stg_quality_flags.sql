@@ -1,9 +1,11 @@
--- The data quality of each judged quote, from the partition checks' findings (dq_findings):
+-- The data quality of each judged quote, from every finding about it (dq_findings), whatever check
+-- produced it: a partition check on the parsed asset (precision, peg_deviation...) or a check across
+-- sources on the mart (source_disagreement). A finding flags the quote of its dataset, source, date and
+-- subject (currency or symbol); findings about no quote (freshness: subject 'newest partition') match none.
 -- quality is the worst severity found on it (ERROR over WARN), quality_checks names the checks.
 -- blocked marks a partition that failed the blocking partition_structure check: the marts leave it out.
 with findings as (
     select * from dq_findings
-    where scope = 'partition'
 )
 select
     dataset,

@@ -20,6 +20,7 @@ import dagster as dg
 from dagster_project import quality, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import Warehouse
+from dagster_project.defs.sources.schedules import SCHEDULE_OF_SOURCE
 
 PREVIEW_ROWS = 25
 AS_OF_TAG = "mdw/as_of"  # run tag: judge freshness as of this ISO time instead of now
@@ -44,6 +45,7 @@ def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.
             if findings.height > PREVIEW_ROWS else ""
         metadata["findings_table"] = dg.MetadataValue.md(sqlmodels.markdown_table(shown) + more)
         dates = findings["date"]
+        metadata["sources"] = ",".join(sorted(set(findings["source"])))
         metadata["first_date"] = str(dates.min())
         metadata["last_date"] = str(dates.max())
     if outcome.error:
@@ -55,13 +57,36 @@ def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.
         passed=severity is None,
         severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
-        description=outcome.error or (f"{findings.height} finding(s)" if findings.height else "no findings"),
+        description=outcome.error or _describe(findings),
     )
+
+
+def _describe(findings) -> str:
+    """The worst finding's reason (what a user needs when a blocking check stops a run), and how many more."""
+    if not findings.height:
+        return "no findings"
+    worst = findings.sort(by=["severity", "date"], descending=[False, True]).row(0, named=True)  # ERROR < WARN
+    more = f" (and {findings.height - 1} more finding(s))" if findings.height > 1 else ""
+    return f"{worst['source']} {worst['date']} {worst['subject']}: {worst['detail']}{more}"
 
 
 def _as_of(context) -> dt.datetime:
     tag = context.run.tags.get(AS_OF_TAG) if context.run else None
     return dt.datetime.fromisoformat(tag) if tag else dt.datetime.now(dt.timezone.utc)
+
+
+def _scheduled_since(context) -> dict[str, dt.datetime]:
+    """When each source's schedule was turned on, from the instance's schedule states (running ones only).
+    A schedule the daemon has never ticked has no state yet: its source is not judged."""
+    from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
+
+    running = (InstigatorStatus.RUNNING, InstigatorStatus.DECLARED_IN_CODE)
+    started = {}
+    for state in context.instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+        stamp = getattr(state.instigator_data, "start_timestamp", None)
+        if state.status in running and stamp is not None:
+            started[state.instigator_name] = dt.datetime.fromtimestamp(stamp, dt.timezone.utc)
+    return {source: started[name] for source, name in SCHEDULE_OF_SOURCE.items() if name in started}
 
 
 def _checks_for(asset: str) -> dg.AssetChecksDefinition:
@@ -86,10 +111,10 @@ def _checks_for(asset: str) -> dg.AssetChecksDefinition:
         if partitioned:
             months = partition_months(context)
             scope = quality.Scope(warehouse.path, asset, dataset, source,
-                                  months[0], storage.month_end(months[-1]), _as_of(context))
+                                  months[0], storage.month_end(months[-1]), _as_of(context), _scheduled_since(context))
             partitions = len(months)
         else:
-            scope = quality.Scope(warehouse.path, asset, dataset, now=_as_of(context))
+            scope = quality.Scope(warehouse.path, asset, dataset, now=_as_of(context), scheduled_since=_scheduled_since(context))
             partitions = None
         for outcome in quality.run_checks(scope, selected):
             context.log.info(f"{asset}.{outcome.check.name}: {outcome.findings.height} finding(s)"

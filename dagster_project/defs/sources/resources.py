@@ -37,6 +37,15 @@ class Warehouse(dg.ConfigurableResource):
         return self.path / "inbox"
 
 
+def _land(data_dir: Path, data: bytes, **kwargs) -> list[pipeline.Landed]:
+    """Land an input the feed offers; one that was quarantined (`mdw quarantine`) is skipped with a warning."""
+    try:
+        return [pipeline.land_input(data_dir, data, **kwargs)]
+    except landing.Quarantined as exc:
+        log.warning("%s not landed: %s", kwargs.get("name"), exc)
+        return []
+
+
 def _is_url(location: str) -> bool:
     return urlparse(location).scheme in ("http", "https")
 
@@ -67,7 +76,7 @@ class EcbFeed(dg.ConfigurableResource):
         if covered >= set(dates) or not self.location:
             return []  # published reference rates never change: what is landed stays
         body, name, captured = _read(self.location, self.timeout)
-        return [pipeline.land_input(data_dir, body, name=name, source="ecb", captured_at=captured)]
+        return _land(data_dir, body, name=name, source="ecb", captured_at=captured)
 
 
 class PageFeed(dg.ConfigurableResource):
@@ -83,14 +92,14 @@ class PageFeed(dg.ConfigurableResource):
             if _now().date() not in dates:
                 return []  # a page shows only the present: past partitions come from landed snapshots
             body, _, captured = _read(self.location, self.timeout)
-            return [pipeline.land_input(data_dir, body, name=f"{landing.ts_name(captured)}.html", source="page", captured_at=captured)]
+            return _land(data_dir, body, name=f"{landing.ts_name(captured)}.html", source="page", captured_at=captured)
         folder = Path(self.location)
         wanted = set(dates)
         out = []
         for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:
             captured = landing.ts_from_name(path.name)
             if path.is_file() and captured and captured.date() in wanted:
-                out.append(pipeline.land_input(data_dir, path.read_bytes(), name=path.name, source="page", captured_at=captured))
+                out += _land(data_dir, path.read_bytes(), name=path.name, source="page", captured_at=captured)
         return out
 
 
@@ -117,7 +126,7 @@ class FixerApi(dg.ConfigurableResource):
             body, _ = http.fetch(f"{self.base_url.rstrip('/')}/{endpoint}", params={"access_key": self.access_key},
                                  timeout=self.timeout, expect=("json",))
             captured = _now()
-            out.append(pipeline.land_input(data_dir, body, name=f"{landing.ts_name(captured)}.json", source="fixer", captured_at=captured))
+            out += _land(data_dir, body, name=f"{landing.ts_name(captured)}.json", source="fixer", captured_at=captured)
         return out
 
 
@@ -131,7 +140,7 @@ class TickerCsvFeed(dg.ConfigurableResource):
         if folder is None or not folder.exists():
             return []
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
-        return [pipeline.land_input(data_dir, f.read_bytes(), name=f.name, source="ticker_csv") for f in files]
+        return [landed for f in files for landed in _land(data_dir, f.read_bytes(), name=f.name, source="ticker_csv")]
 
 
 RESOURCES = {

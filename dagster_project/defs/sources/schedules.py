@@ -86,3 +86,5 @@ def ticker_csv_daily(context: dg.ScheduleEvaluationContext):
 
 
 SCHEDULES = [ecb_daily, page_snapshots, fixer_daily, ticker_csv_daily]
+SCHEDULE_OF_SOURCE = {"ecb": ecb_daily.name, "page": page_snapshots.name, "fixer": fixer_daily.name,
+                      "ticker_csv": ticker_csv_daily.name}

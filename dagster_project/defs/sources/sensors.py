@@ -35,7 +35,7 @@ def drain_inbox(warehouse: Warehouse) -> tuple[list[tuple[str, pipeline.Landed]]
             continue
         try:
             item = pipeline.land_input(warehouse.path, path.read_bytes(), name=path.name)
-        except (ParseError, OSError) as exc:
+        except (ParseError, OSError, landing.Quarantined) as exc:
             moved = _move_aside(path, inbox / "rejected")
             moved.with_name(f"{moved.name}.reason.txt").write_text(f"{exc}\n")
             rejected.append((path.name, str(exc)))
