@@ -63,7 +63,7 @@ def currency_history(con, data_dir: Path, source: str, currency: str) -> tuple[P
 def biggest_movers(con, data_dir: Path, source: str, n: int = 12) -> tuple[Path, bytes] | None:
     """The ``n`` largest day-over-day moves on the source's newest date (percent, against the previous date quoted)."""
     rows = con.execute(
-        "select currency, 100 * change_pct, date, prev_date from fx_daily_change where source = ? and change_pct is not null "
+        "select currency, change_pct, date, prev_date from fx_daily_change where source = ? and change_pct is not null "
         "and date = (select max(date) from fx_daily_change where source = ?) order by abs(change_pct) desc limit ?",
         [source, source, n]).fetchall()
     if not rows:

@@ -5,6 +5,8 @@
     mdw ingest PATH...              land files and materialize the month partitions they hold
     mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
     mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
+    mdw sql --describe RELATION     a relation's description and its columns' (units included)
+    mdw convert AMOUNT FROM TO [--on D] [--source S]   convert with the rate used, its date, source, quality
     mdw checks [--date D] [--source S]   the data-quality findings as a table
     mdw quarantine RAW_FILE --reason R   retract a bad raw file (kept aside) and re-materialize its months
     mdw rebuild [--replace]         re-parse the raw layer into a fresh warehouse; compare row for row
@@ -283,6 +285,54 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
 
 
 @app.command()
+def convert(
+    amount: Annotated[float, typer.Argument(help="The amount in FROM.")],
+    from_ccy: Annotated[str, typer.Argument(metavar="FROM", help="Currency code of the amount (ISO 4217 or a known market code).")],
+    to_ccy: Annotated[str, typer.Argument(metavar="TO", help="Currency code to convert into.")],
+    on: Annotated[Optional[str], typer.Option(help="Date, YYYY-MM-DD (default: today). A day with no publication "
+                                              "takes the latest within --max-age-days before it.")] = None,
+    source: Annotated[Optional[str], typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}); default: "
+                                                  "the most trusted one that has the pair (the ECB first).")] = None,
+    max_age_days: Annotated[int, typer.Option(help="The oldest publication to use, in days before --on.")] = 7,
+) -> None:
+    """Convert AMOUNT from one currency to another on a date, with the rate used, its date, source and quality
+    (the fx_convert macro of the catalog). Exit 2 with one line for an unknown code or a date with no rate."""
+    from dagster_project import sqlmodels
+
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError as exc:
+        console.print(f"bad --on: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    _choice("--source", source, list(SOURCE_CHOICES))
+    con = sqlmodels.connect(_data_dir())
+    try:
+        known = {code: units for code, units in con.execute(
+            "select code, minor_units from currencies where code in (upper($a), upper($b))",
+            {"a": from_ccy, "b": to_ccy}).fetchall()}
+        for code in (from_ccy.upper(), to_ccy.upper()):
+            if code not in known:
+                console.print(f"unknown currency code {code!r} (see: mdw sql \"select * from currencies\")", markup=False)
+                raise typer.Exit(2)
+        row = con.execute("select * from fx_convert($amount, $f, $t, $d, max_age_days := $age, source_name := $s)",
+                          {"amount": amount, "f": from_ccy, "t": to_ccy, "d": day, "age": max_age_days, "s": source}).fetchone()
+        names = [d[0] for d in con.description]
+    finally:
+        con.close()
+    got = dict(zip(names, row))
+    if got["rate"] is None:
+        console.print(f"no rate: {got['note']}", markup=False)
+        raise typer.Exit(2)
+    units = known[to_ccy.upper()]
+    places = 2 if units is None else units
+    when = f"{got['source']} rate of {got['rate_date']}" + (f" ({got['note']})" if got["note"] else "")
+    quality = got["quality"] and f"{got['quality']} ({got['quality_checks']})" or "clean (no check finding on either leg)"
+    out.print(f"{amount:,.2f} {got['from_ccy']} = {got['converted']:,.{places}f} {got['to_ccy']} on {got['requested_date']}", markup=False)
+    out.print(f"rate     {got['rate_text']} {got['to_ccy']} per 1 {got['from_ccy']}, the {when}", markup=False)
+    out.print(f"quality  {quality}", markup=False)
+
+
+@app.command()
 def quarantine(
     raw_file: Annotated[Path, typer.Argument(help="A file of the raw layer (absolute, or relative to the data dir: raw/<source>/date=…/<name>).")],
     reason: Annotated[str, typer.Option(help="Why it is wrong (kept beside it).")],
@@ -351,10 +401,16 @@ def _json_default(value):
 
 @app.command()
 def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none opens the DuckDB CLI on the catalog.")] = None,
-        csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False) -> None:
-    """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything)."""
+        csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False,
+        describe: Annotated[Optional[str], typer.Option(help="Print what RELATION (a view or macro) is, and its columns "
+                                                        "with their types and meaning.", metavar="RELATION")] = None) -> None:
+    """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything). The relations,
+    their columns and the macros carry comments (duckdb_views(), duckdb_columns(), duckdb_functions())."""
     from dagster_project import sqlmodels
 
+    if describe is not None:
+        _describe(describe)
+        return
     if query is None:
         _refresh_catalog(quiet=True)
         cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
@@ -362,7 +418,7 @@ def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none op
             console.print("[red]duckdb CLI not found (pip install duckdb-cli)[/red]")
             raise typer.Exit(2)
         os.execv(cli, [cli, "-readonly", str(_catalog_path())])
-    con = sqlmodels.connect(_data_dir())
+    con = sqlmodels.connect(_data_dir(), described=True)
     try:
         frame = con.execute(query).pl()
     except Exception as exc:  # duckdb errors: show them as the DuckDB CLI would
@@ -371,8 +427,31 @@ def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none op
     if csv:
         sys.stdout.write(frame.write_csv())
         return
-    out.print(_table(frame, null="NULL"))
+    out.print(_table(_tidy_floats(frame), null="NULL"))  # the table for reading; CSV keeps every digit
     out.print(f"{frame.height} row(s)")
+
+
+def _describe(name: str) -> None:
+    from dagster_project import sqlmodels
+
+    con = sqlmodels.connect(_data_dir(), described=True)
+    try:
+        view = con.execute("select comment from duckdb_views() where view_name = ? and not internal", [name]).fetchone()
+        macro = con.execute("select comment, parameters from duckdb_functions() where function_name = ? "
+                            "and function_type in ('macro', 'table_macro') and not internal", [name]).fetchone()
+        if view is None and macro is None:
+            known = [r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()]
+            console.print(f"no relation {name!r}; the catalog has: {', '.join(known)}, fx_convert, fx_rate", markup=False)
+            raise typer.Exit(2)
+        if view is not None:
+            out.print(f"[bold]{name}[/bold]: {view[0] or ''}")
+            columns = con.execute("select column_name as column, data_type as type, comment as meaning from duckdb_columns() "
+                                  "where table_name = ? order by column_index", [name]).pl()
+            out.print(_table(columns))
+        else:
+            out.print(f"[bold]{name}({', '.join(macro[1])})[/bold]: {macro[0] or ''}")
+    finally:
+        con.close()
 
 
 def _tidy_floats(frame):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import quality, storage
+from dagster_project import catalog_docs, quality, reference, storage
 from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
@@ -27,7 +27,8 @@ from dagster_project.settings import REPO
 SQL_DIR = REPO / "sql"
 STAGING = ("stg_rates", "stg_tickers", "stg_rates_daily", "stg_ticker_sessions", "stg_quality_flags")  # definition order
 MARTS = ("fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change")  # build order
-VIEWS = ("fx_cross_rates",)
+VIEWS = ("fx_cross_rates", "fx_rates_asof")
+MACROS = ("fx_convert", "fx_rate")  # sql/macros: table and scalar macros over the views, defined last
 MART_DEPS = {
     "fx_rates": ("stg_rates_daily",),
     "fx_daily_change": ("fx_rates",),
@@ -39,7 +40,7 @@ _DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "
 
 
 def model_sql(name: str) -> str:
-    for folder in ("staging", "marts", "views"):
+    for folder in ("staging", "marts", "views", "macros"):
         path = SQL_DIR / folder / f"{name}.sql"
         if path.exists():
             return path.read_text().strip().rstrip(";")
@@ -131,6 +132,8 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
              f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
              for dataset, schema in DATASETS.items()]
     stmts += quality.reference_statements(shown)
+    stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({_lit(shown(reference.publication_days_file(data_dir)))})")
+    stmts.append(f"create or replace view currencies as select * from read_parquet({_lit(shown(reference.currencies_file(data_dir)))})")
     root = quality.findings_root(data_dir)
     findings = partitioned_relation(root, quality.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
     stmts.append(f"create or replace view dq_findings as {findings}")
@@ -139,17 +142,19 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     for name in MARTS:
         built = mart_files(data_dir, name, window)
         if built:
-            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}])" if window \
-                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
+            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}], union_by_name = true)" if window \
+                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false, union_by_name = true)"
         else:
             body = model_sql(name)
         stmts.append(f"create or replace view {name} as {body}")
     for name in VIEWS:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
+    stmts += [model_sql(name) for name in MACROS]
     return stmts
 
 
-def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None,
+            described: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with every warehouse view defined (no database file, no lock); with ``months``, the
     views read only the files of those months and their neighbours.
 
@@ -159,6 +164,8 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
     con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
     for stmt in view_statements(data_dir, relative_to=relative_to, months=months):
         con.execute(stmt)
+    if described:  # comments for people (mdw sql); runs skip them
+        catalog_docs.describe(con)
     return con
 
 
@@ -270,6 +277,7 @@ def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = N
         try:
             for stmt in view_statements(data_dir, relative_to=relative_to):
                 con.execute(stmt)
+            catalog_docs.describe(con)
             con.execute("checkpoint")
         finally:
             con.close()

@@ -66,7 +66,7 @@ def test_daily_change_uses_the_previous_quoted_date(warehouse):
     row = con.execute("select prev_date::varchar, rate, prev_rate, change_pct from fx_daily_change "
                       "where source='ecb' and currency='USD' and date='2026-10-30'").fetchone()
     assert row[:3] == ("2026-10-29", 1.1172, 1.113)
-    assert row[3] == pytest.approx(1.1172 / 1.113 - 1, rel=1e-15)
+    assert row[3] == pytest.approx(100 * (1.1172 / 1.113 - 1), rel=1e-15)  # percent
     mondays = con.execute("select date, prev_date from fx_daily_change where source='ecb' and currency='USD' "
                           "and dayofweek(date) = 1 and prev_date is not null").fetchall()
     assert mondays and all(prev == date - dt.timedelta(days=3) for date, prev in mondays)

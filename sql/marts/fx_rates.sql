@@ -3,6 +3,7 @@
 -- quality / quality_checks: see stg_quality_flags (null when the quote is clean). Partitions that failed
 -- the blocking `partition_structure` check are left out.
 -- Sorted by source, currency, date so a filter on one currency reads few row groups.
+-- grain: date, source, currency
 with quotes as (
     select * from stg_rates_daily
 ),

@@ -1,5 +1,6 @@
 -- One quote per exchange session, source and symbol, with its data quality (see fx_rates).
 -- A page captured on a US holiday (2024-11-28) shows the previous session (2024-11-27).
+-- grain: session, source, symbol
 with quotes as (
     select * from stg_ticker_sessions
 ),

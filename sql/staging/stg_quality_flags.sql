@@ -4,6 +4,10 @@
 -- subject (currency or symbol); findings about no quote (freshness: subject 'newest partition') match none.
 -- quality is the worst severity found on it (ERROR over WARN), quality_checks names the checks.
 -- blocked marks a partition that failed the blocking partition_structure check: the marts leave it out.
+-- grain: dataset, source, date, subject
+-- column dataset: rates or tickers
+-- column subject: the currency (rates) or symbol (tickers) the findings are about
+-- column blocked: true when the partition of this source and date failed the blocking partition_structure check
 with findings as (
     select * from dq_findings
 )

@@ -1,4 +1,5 @@
 -- Parsed rate quotes, one row per (source, date, captured_at, currency): units of `currency` per 1 `base`.
+-- grain: source, raw_file, date, currency
 with parsed as (
     select * from parsed_rates
 )

@@ -2,6 +2,7 @@
 -- half_unit is the quote's rounding: half a unit of its last published digit, or of the source's
 -- documented precision where the file drops trailing zeros (ECB: five significant digits, 11.6 = 11.600).
 -- The checks judge these quotes, and fx_rates is built from them.
+-- grain: date, source, currency
 with captures as (
     select * from stg_rates
 ),

@@ -1,5 +1,6 @@
 -- One quote per exchange session, source and symbol: the last capture that showed that session.
 -- A page captured on a US holiday (2024-11-28) shows the previous session (2024-11-27).
+-- grain: session, source, symbol
 with captures as (
     select * from stg_tickers
 ),

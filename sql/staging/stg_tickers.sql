@@ -1,4 +1,5 @@
 -- Parsed ticker quotes, one row per (source, capture, symbol), stamped with the exchange session they show.
+-- grain: source, raw_file, captured_date, symbol, session
 with parsed as (
     select * from parsed_tickers
 )

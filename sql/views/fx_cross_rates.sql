@@ -1,26 +1,56 @@
 -- Every pair of a source's currencies on a date, its own base included: rate = units of `quote` per 1 `base`.
 -- Computed on demand (a view), not materialized: 170 currencies make 28,900 pairs a day. A filter on
 -- base and quote is pushed into both legs, so one pair reads two currencies' rows, never every pair.
-with quoted as (
-    select date, source, currency, rate as per_source_base
-    from fx_rates
-    where currency <> base
+-- rate_text is the rate to the precision the two published legs carry (the fewer significant digits of
+-- the two; the ECB's documented five where its file drops trailing zeros); quality is the worse of the two
+-- legs' (see fx_rates), quality_checks the checks behind it.
+-- grain: date, source, base, quote
+-- column base: the currency of 1 unit: rate = units of `quote` per 1 `base`
+-- column quote: the currency the rate is expressed in
+-- column rate: units of `quote` per 1 `base`, from the source's two published legs (quote / base per the source's own base)
+with precision as (
+    select source, significant_digits from ref_sources where dataset = 'rates'
+),
+quoted as (
+    select r.date, r.source, r.currency, r.rate as per_source_base,
+           greatest(coalesce(p.significant_digits, 0), significant_digits(r.rate_text)) as digits,
+           r.quality, r.quality_checks
+    from fx_rates as r
+    left join precision as p using (source)
+    where r.currency <> r.base
 ),
 source_base as (
-    select distinct date, source, base as currency, 1.0::double as per_source_base
+    select distinct date, source, base as currency, 1.0::double as per_source_base, null::bigint as digits,
+           null::varchar as quality, null::varchar as quality_checks
     from fx_rates
 ),
 legs as (
     select * from quoted
     union all
     select * from source_base
+),
+pairs as (
+    select
+        b.date,
+        b.source,
+        b.currency as base,
+        q.currency as quote,
+        q.per_source_base / b.per_source_base as rate,
+        least(coalesce(b.digits, q.digits), coalesce(q.digits, b.digits)) as digits,
+        case when 'ERROR' in (b.quality, q.quality) then 'ERROR' when 'WARN' in (b.quality, q.quality) then 'WARN' end as quality,
+        nullif(concat_ws(',', b.quality_checks, q.quality_checks), '') as quality_checks
+    from legs as b
+    join legs as q
+        on q.date = b.date and q.source = b.source
 )
 select
-    b.date,
-    b.source,
-    b.currency as base,
-    q.currency as quote,
-    q.per_source_base / b.per_source_base as rate
-from legs as b
-join legs as q
-    on q.date = b.date and q.source = b.source
+    date,
+    source,
+    base,
+    quote,
+    rate,
+    case when digits is null then '1'
+        else format('{:.{}f}', rate, greatest(cast(digits - 1 - floor(log10(rate)) as integer), 0)) end as rate_text,
+    quality,
+    quality_checks
+from pairs

@@ -1,0 +1,111 @@
+"""Reference relations derived from maintained libraries, written as Parquet under ``<data>/warehouse/reference/``
+so the catalog and every DuckDB session read the same rows.
+
+- ``currencies.parquet``: every ISO 4217 code (the ``iso4217`` package: name, minor units) plus the reference
+  files' non-ISO market codes (``extra_codes.csv``), metals (``metals.csv``) and withdrawn codes
+  (``defunct_currencies.csv``: name, successor, withdrawal date).
+- ``publication_days.parquet``: the days each publication calendar of ``sources.csv`` publishes (TARGET days
+  from ``target_holidays.csv``, exchange sessions from ``exchange_calendars``, every day for ``daily``),
+  numbered in order, so a model can count the publications between two dates with two lookups.
+
+Both are rebuilt when a reference file or the library changes, or (calendars) on a new day.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import iso4217
+import polars as pl
+
+from dagster_project import sessions
+from dagster_project.landing import replacing
+from dagster_project.settings import REPO
+
+REFERENCE = REPO / "data" / "reference"
+CALENDAR_FIRST = dt.date(1999, 1, 1)
+
+
+def root(data_dir: Path) -> Path:
+    return data_dir / "warehouse" / "reference"
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE / f"{name}.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _stamp(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _current(path: Path, stamp: str) -> bool:
+    meta = path.with_name(path.name + ".json")
+    return path.exists() and meta.exists() and json.loads(meta.read_text()).get("stamp") == stamp
+
+
+def _write(path: Path, frame: pl.DataFrame, stamp: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        frame.write_parquet(tmp, compression="zstd")
+    with replacing(path.with_name(path.name + ".json")) as tmp:
+        tmp.write_text(json.dumps({"stamp": stamp}))
+    return path
+
+
+def currencies_frame() -> pl.DataFrame:
+    """code, name, minor_units, iso_status (active | withdrawn | non-iso), valid_from, valid_to, successor, note."""
+    rows: dict[str, dict] = {}
+    for cur in iso4217.Currency:
+        rows[cur.code] = {"code": cur.code, "name": cur.currency_name, "minor_units": cur.exponent,
+                          "iso_status": "active", "valid_from": None, "valid_to": None, "successor": None,
+                          "note": "metal: one troy ounce" if cur.code in {m["code"] for m in _read("metals")} else None}
+    for extra in _read("extra_codes"):
+        rows.setdefault(extra["code"], {"code": extra["code"], "name": extra["name"], "minor_units": None,
+                                        "iso_status": "non-iso", "valid_from": None, "valid_to": None,
+                                        "successor": None, "note": extra["note"]})
+    for gone in _read("defunct_currencies"):
+        withdrawn = dt.date.fromisoformat(gone["withdrawn_from"])
+        ratio = f"{gone['ratio']} {gone['code']} per 1 {gone['successor']}" if gone["ratio"] and gone["successor"] else None
+        rows[gone["code"]] = {**rows.get(gone["code"], {"minor_units": None, "valid_from": None}),
+                              "code": gone["code"], "name": gone["name"], "iso_status": "withdrawn",
+                              "valid_to": withdrawn - dt.timedelta(days=1), "successor": gone["successor"] or None,
+                              "note": "; ".join(x for x in (ratio, gone["source"]) if x)}
+        successor = rows.get(gone["successor"])
+        if successor and gone["successor"] != "EUR" and successor["valid_from"] is None:
+            successor["valid_from"] = withdrawn  # a redenomination's new code starts the day the old one ends
+    schema = {"code": pl.String, "name": pl.String, "minor_units": pl.Int32, "iso_status": pl.String,
+              "valid_from": pl.Date, "valid_to": pl.Date, "successor": pl.String, "note": pl.String}
+    return pl.DataFrame(sorted(rows.values(), key=lambda r: r["code"]), schema=schema)
+
+
+def currencies_file(data_dir: Path) -> Path:
+    path = root(data_dir) / "currencies.parquet"
+    stamp = _stamp(version("iso4217"), *((REFERENCE / f"{n}.csv").read_text() for n in ("extra_codes", "metals", "defunct_currencies")))
+    return path if _current(path, stamp) else _write(path, currencies_frame(), stamp)
+
+
+def publication_days_frame(last: dt.date) -> pl.DataFrame:
+    """calendar, day, n (1, 2, … in day order within the calendar) from CALENDAR_FIRST to ``last``."""
+    frames = []
+    for calendar in sorted({s["calendar"] for s in _read("sources")}):
+        if calendar in ("daily", "TARGET"):
+            days = sessions.publication_days(calendar, CALENDAR_FIRST, last)
+        else:
+            days = sorted(sessions.session_dates(calendar, CALENDAR_FIRST, last))
+        frames.append(pl.DataFrame({"calendar": calendar, "day": days}, schema={"calendar": pl.String, "day": pl.Date})
+                      .with_row_index("n", offset=1).select("calendar", "day", pl.col("n").cast(pl.Int64)))
+    return pl.concat(frames)
+
+
+def publication_days_file(data_dir: Path, today: dt.date | None = None) -> Path:
+    path = root(data_dir) / "publication_days.parquet"
+    last = (today or dt.date.today()) + dt.timedelta(days=366)
+    stamp = _stamp(last.isoformat(), version("exchange_calendars"), (REFERENCE / "target_holidays.csv").read_text(),
+                   (REFERENCE / "sources.csv").read_text())
+    return path if _current(path, stamp) else _write(path, publication_days_frame(last), stamp)
