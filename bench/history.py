@@ -74,9 +74,9 @@ def ticker_csv(path: Path, symbols: int, first: dt.date, last: dt.date, seed: in
 def ecb_backfill(tmp: Path) -> list[tuple]:
     root = tmp / "ecb"
     env = env_for(root)
-    wall, rss, out = timed_mdw(["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"], env, tmp)
+    wall, _rss, _out = timed_mdw(["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"], env, tmp)
     again, _, out2 = timed_mdw(["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"], env, tmp)
-    home_files, home_bytes = size_of(root / "dagster_home")
+    _home_files, home_bytes = size_of(root / "dagster_home")
     files, parquet = size_of(root / "data" / "warehouse" / "rates" / "source=ecb", "*.parquet")
     daily_runs = []
     for _ in range(3):  # the run the ecb_daily schedule launches: one month, its checks and the FX models
@@ -147,7 +147,7 @@ def ticker_ingests(tmp: Path, quick: bool) -> list[tuple]:
 
 def make_run(tmp: Path) -> list[tuple]:
     root = tmp / "makerun"
-    wall, rss, out = timed_mdw(["run"], env_for(root), tmp)
+    wall, _rss, out = timed_mdw(["run"], env_for(root), tmp)
     runs = re.search(r"(\d+) runs in (\d+\.\d+)s", out.replace("\n", " "))
     secs = float(runs.group(2)) if runs else float("nan")
     return [("`make run` (after install): its runs", "`mdw run`: page month with every source, 12 months of ECB, models",

@@ -111,7 +111,8 @@ def backfill_vs_floor(data: Path, first: str, last: str) -> list[tuple]:
     assert floor.success and real.success, runner.failure_message(real)
     fe, re_ = _event_counts(floor), _event_counts(real)
     parts = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
-    events = lambda c: c["ASSET_MATERIALIZATION"] + c["ASSET_MATERIALIZATION_PLANNED"]  # noqa: E731
+    def events(c):
+        return c["ASSET_MATERIALIZATION"] + c["ASSET_MATERIALIZATION_PLANNED"]
     over = real_s / floor_s - 1
     return [
         ("1. Dagster floor: full ECB history, same graph and checks, no-op bodies (one run)",
@@ -205,7 +206,7 @@ def against_alternatives(data: Path, zip_path: Path) -> list[tuple]:
     try:
         from currency_converter import CurrencyConverter
     except ImportError:
-        return rows + [("3. currencyconverter: one pair over the whole history", "-", "not installed", "report", "-")]
+        return [*rows, ("3. currencyconverter: one pair over the whole history", "-", "not installed", "report", "-")]
     cc = CurrencyConverter(str(zip_path), fallback_on_missing_rate=False, fallback_on_wrong_date=False)
     dates = [d for d, _ in ours_pair]
 
@@ -295,7 +296,7 @@ def main() -> None:
         rows += query_latency(big)
     total = time.perf_counter() - started
     header = (f"# Benchmark results\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC with `make bench` in {total / 60:.1f} min "
+              f"run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `make bench` in {total / 60:.1f} min "
               "(target: under 10 min). Latencies are medians of 30 warm runs.\n\n")
     table = "| measure | size | result | target | verdict |\n|---|---|---|---|---|\n" + "\n".join(
         "| " + " | ".join(str(c) for c in r) + " |" for r in rows) + "\n"

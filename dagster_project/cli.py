@@ -25,7 +25,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -198,7 +198,7 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
 def backfill(
     start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD: its month is the first partition.")],
     end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive): its month is the last partition.")],
-    source: Annotated[Optional[list[str]], typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
     models: Annotated[bool, typer.Option(help="Build the months of the models in each run.")] = True,
     chunk_months: Annotated[int, typer.Option(help="Most month partitions per run (0: one run per missing range). "
                                               "An interrupted backfill redoes at most one chunk.")] = 120,
@@ -249,7 +249,7 @@ def backfill(
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to land.")],
-           source: Annotated[Optional[str], typer.Option(help="Source of the files (default: detected).")] = None) -> None:
+           source: Annotated[str | None, typer.Option(help="Source of the files (default: detected).")] = None) -> None:
     """Land files into the raw layer (validated first) and materialize the partitions they hold."""
     from dagster_project import landing, pipeline
     from dagster_project.defs.models.assets import models_for
@@ -289,9 +289,9 @@ def convert(
     amount: Annotated[float, typer.Argument(help="The amount in FROM.")],
     from_ccy: Annotated[str, typer.Argument(metavar="FROM", help="Currency code of the amount (ISO 4217 or a known market code).")],
     to_ccy: Annotated[str, typer.Argument(metavar="TO", help="Currency code to convert into.")],
-    on: Annotated[Optional[str], typer.Option(help="Date, YYYY-MM-DD (default: today). A day with no publication "
+    on: Annotated[str | None, typer.Option(help="Date, YYYY-MM-DD (default: today). A day with no publication "
                                               "takes the latest within --max-age-days before it.")] = None,
-    source: Annotated[Optional[str], typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}); default: "
+    source: Annotated[str | None, typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}); default: "
                                                   "the most trusted one that has the pair (the ECB first).")] = None,
     max_age_days: Annotated[int, typer.Option(help="The oldest publication to use, in days before --on.")] = 7,
 ) -> None:
@@ -326,7 +326,7 @@ def convert(
     units = known[to_ccy.upper()]
     places = 2 if units is None else units
     when = f"{got['source']} rate of {got['rate_date']}" + (f" ({got['note']})" if got["note"] else "")
-    quality = got["quality"] and f"{got['quality']} ({got['quality_checks']})" or "clean (no check finding on either leg)"
+    quality = (got["quality"] and f"{got['quality']} ({got['quality_checks']})") or "clean (no check finding on either leg)"
     out.print(f"{amount:,.2f} {got['from_ccy']} = {got['converted']:,.{places}f} {got['to_ccy']} on {got['requested_date']}", markup=False)
     out.print(f"rate     {got['rate_text']} {got['to_ccy']} per 1 {got['from_ccy']}, the {when}", markup=False)
     out.print(f"quality  {quality}", markup=False)
@@ -364,8 +364,8 @@ def quarantine(
 @app.command()
 def parse(
     path: Annotated[Path, typer.Argument(help="A page (.txt/.html), ECB (.zip/.csv/.xml), Fixer (.json) or ticker CSV file.")],
-    source: Annotated[Optional[str], typer.Option(help="Source (default: detected from name and content).")] = None,
-    captured_at: Annotated[Optional[str], typer.Option(help="Capture time, ISO 8601 (default: from the file name, else its mtime).")] = None,
+    source: Annotated[str | None, typer.Option(help="Source (default: detected from name and content).")] = None,
+    captured_at: Annotated[str | None, typer.Option(help="Capture time, ISO 8601 (default: from the file name, else its mtime).")] = None,
 ) -> None:
     """Print the normalized rows of one input as JSON lines (same field names as the Parquet columns)."""
     from dagster_project import adapters, landing
@@ -377,9 +377,9 @@ def parse(
         print(f"{path}: {exc.strerror}", file=sys.stderr)
         raise typer.Exit(2) from None
     when = (dt.datetime.fromisoformat(captured_at) if captured_at else None) or landing.ts_from_name(path.name) \
-        or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+        or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(microsecond=0)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     try:
         snap = adapters.parse(source or adapters.detect(path.name, data), data, captured_at=when, file=str(path))
     except ParseError as exc:
@@ -400,9 +400,9 @@ def _json_default(value):
 
 
 @app.command()
-def sql(query: Annotated[Optional[str], typer.Argument(help="SQL to run; none opens the DuckDB CLI on the catalog.")] = None,
+def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens the DuckDB CLI on the catalog.")] = None,
         csv: Annotated[bool, typer.Option(help="Print CSV instead of a table.")] = False,
-        describe: Annotated[Optional[str], typer.Option(help="Print what RELATION (a view or macro) is, and its columns "
+        describe: Annotated[str | None, typer.Option(help="Print what RELATION (a view or macro) is, and its columns "
                                                         "with their types and meaning.", metavar="RELATION")] = None) -> None:
     """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything). The relations,
     their columns and the macros carry comments (duckdb_views(), duckdb_columns(), duckdb_functions())."""
@@ -480,10 +480,10 @@ def _choice(option: str, value: str | None, valid: list[str], *, upper: bool = F
 
 @app.command()
 def checks(
-    date: Annotated[Optional[str], typer.Option(help="Only this date (YYYY-MM-DD), or a range FROM..TO.")] = None,
-    source: Annotated[Optional[str], typer.Option(help=f"Only this source: {', '.join(SOURCE_CHOICES)}.")] = None,
-    check: Annotated[Optional[str], typer.Option(help=f"Only this check: {', '.join(CHECK_NAMES)}.")] = None,
-    severity: Annotated[Optional[str], typer.Option(help=f"Only this severity: {', '.join(SEVERITIES)}.")] = None,
+    date: Annotated[str | None, typer.Option(help="Only this date (YYYY-MM-DD), or a range FROM..TO.")] = None,
+    source: Annotated[str | None, typer.Option(help=f"Only this source: {', '.join(SOURCE_CHOICES)}.")] = None,
+    check: Annotated[str | None, typer.Option(help=f"Only this check: {', '.join(CHECK_NAMES)}.")] = None,
+    severity: Annotated[str | None, typer.Option(help=f"Only this severity: {', '.join(SEVERITIES)}.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show (0: all).")] = 200,
     csv: Annotated[bool, typer.Option(help="Print CSV instead of a table (the count then goes to stderr).")] = False,
 ) -> None:
@@ -601,9 +601,9 @@ def catalog(quiet: Annotated[bool, typer.Option()] = False) -> None:
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
     """Start the Dagster UI (webserver and daemon) with the project's Dagster home."""
-    from dagster_project import runner
-
     import signal
+
+    from dagster_project import runner
 
     runner.instance()
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "dagster_project.definitions"]

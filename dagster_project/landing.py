@@ -8,6 +8,7 @@ date, so a partition can find it without opening every file. Landing the same by
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -26,12 +27,12 @@ COVERS = ".covers.json"
 
 
 def ts_name(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.timezone.utc).strftime(TS_FORMAT)
+    return ts.astimezone(dt.UTC).strftime(TS_FORMAT)
 
 
 def ts_from_name(name: str) -> dt.datetime | None:
     m = _TS_NAME.match(Path(name).name)
-    return dt.datetime.strptime(m.group(1), TS_FORMAT).replace(tzinfo=dt.timezone.utc) if m else None
+    return dt.datetime.strptime(m.group(1), TS_FORMAT).replace(tzinfo=dt.UTC) if m else None
 
 
 def extension(name: str, data: bytes) -> str:
@@ -219,16 +220,14 @@ def quarantine(data_dir: Path, raw: RawFile, reason: str, *, now: dt.datetime | 
     target.parent.mkdir(parents=True, exist_ok=True)
     record = {"raw_file": f"raw/{rel.as_posix()}", "reason": reason.strip(), "sha256": sha256(raw.path.read_bytes()),
               "first": raw.first.isoformat(), "last": raw.last.isoformat(),
-              "quarantined_at": (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()}
+              "quarantined_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()}
     atomic_write(target.with_name(target.name + REASON), json.dumps(record, indent=1).encode())
     sidecar = raw.path.with_name(raw.path.name + COVERS)
     os.replace(raw.path, target)  # same file system: an atomic move; readers see it in raw/ or not at all
     if sidecar.exists():
         os.replace(sidecar, target.with_name(target.name + COVERS))
-    try:
-        raw.path.parent.rmdir()  # an empty date folder goes too
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        raw.path.parent.rmdir()  # an empty date folder goes too (a non-empty one stays)
     return target
 
 

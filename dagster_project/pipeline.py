@@ -43,7 +43,7 @@ def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = N
     again = landing.find_landed(data_dir, source, data)
     if again is not None:
         return Landed(again, False)
-    captured_at = captured_at or landing.ts_from_name(name) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    captured_at = captured_at or landing.ts_from_name(name) or dt.datetime.now(dt.UTC).replace(microsecond=0)
     snapshot = adapters.parse(source, data, captured_at=captured_at, file=name)
     if not snapshot.dates:
         raise ParseError("holds no dated rows", file=name)
@@ -81,7 +81,7 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
             snap = adapters.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel,
                                   window=(min(wanted), max(wanted)) if raw.multi_date else None)
         except ParseError as exc:
-            raise exc.in_file(rel) if exc.file is None else exc
+            raise (exc.in_file(rel) if exc.file is None else exc) from None
         keep = pl.col("date").is_in(wanted) if raw.multi_date else pl.lit(True)
         frames["rates"].append(snap.rates.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))
         frames["tickers"].append(snap.tickers.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))

@@ -23,10 +23,10 @@ import csv
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import iso4217
@@ -143,7 +143,7 @@ class Scope:
     source: str | None = None
     start: dt.date | None = None
     end: dt.date | None = None
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     # freshness: when each source's schedule was turned on (sources absent are not scheduled: not judged);
     # None judges every source from its newest partition (a library caller with no orchestrator)
     scheduled_since: dict[str, dt.datetime] | None = None
@@ -255,7 +255,7 @@ def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
         last = newest[src["source"]]
         due = sessions.due_publications(src["calendar"], src["timezone"], src["publish_time"], last, scope.now)
         if since is not None:
-            due = [d for d in due if d >= since.astimezone(dt.timezone.utc).date()]
+            due = [d for d in due if d >= since.astimezone(dt.UTC).date()]
         if len(due) > grace:
             scheduled = f"; scheduled since {since:%Y-%m-%d %H:%M} UTC" if since else ""
             rows.append({"severity": "WARN", "date": due[-1], "source": src["source"], "subject": "newest partition",

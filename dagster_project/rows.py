@@ -76,7 +76,7 @@ class ParseError(ValueError):
             where = f"{where}:{self.line}"
         return f"{where}: {self.reason}"
 
-    def in_file(self, file: str) -> "ParseError":
+    def in_file(self, file: str) -> ParseError:
         return ParseError(self.reason, file=file, line=self.line)
 
 
@@ -161,4 +161,4 @@ def rates_frame(
 def utc(ts: dt.datetime) -> dt.datetime:
     if ts.tzinfo is None:
         raise ValueError(f"naive timestamp {ts!r}: captured_at must carry a time zone")
-    return ts.astimezone(dt.timezone.utc)
+    return ts.astimezone(dt.UTC)

@@ -122,7 +122,8 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     (dq_findings), staging models, marts and on-demand views. With ``months``, every partitioned relation
     reads only the files of ``window_of(months)``: a run touching one month reads three months of files."""
     warehouse = data_dir / "warehouse"
-    shown = lambda p: _shown(p, relative_to)  # noqa: E731
+    def shown(path: Path) -> str:
+        return _shown(path, relative_to)
     window = window_of(months) if months else None
 
     def files(root: Path) -> list[Path] | None:

@@ -17,7 +17,7 @@ os.environ["MDW_DATA_DIR"] = os.path.join(_SESSION_DIR, "data")
 os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_DIR, "dagster_home")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 
-import pytest  # noqa: E402
+import pytest  # noqa: E402  (after the environment above)
 import stamina  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PAGE = REPO / "data" / "bundled" / "page" / "20241128T120000Z.txt"
 BUNDLED_ECB = REPO / "data" / "bundled" / "ecb" / "20261030T155600Z.zip"
 SEED = REPO.parent / "shared" / "seeds" / "000_90cba7002661b776.txt"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PAGE_CAPTURED = dt.datetime(2024, 11, 28, 12, 0, tzinfo=UTC)
 
 
@@ -63,7 +63,7 @@ class Loopback:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 outer.requests.append(self.path)
                 path = self.path.split("?", 1)[0]
                 queue = outer.routes.get(path) or [(404, {}, b"not found")]

@@ -35,8 +35,9 @@ def test_parse_bad_input_exits_2_with_one_line(tmp_path):
 
 
 def test_sql_on_the_warehouse(data_dir):
-    from dagster_project import pipeline
     import datetime as dt
+
+    from dagster_project import pipeline
 
     pipeline.land_input(data_dir, BUNDLED_PAGE.read_bytes(), name=BUNDLED_PAGE.name)
     pipeline.parse_partitions(data_dir, "page", [dt.date(2024, 11, 28)])
@@ -80,9 +81,8 @@ def _ecb_day(path: Path, day: str, rates: dict[str, str]) -> Path:
 
 
 def test_a_blocked_ingest_says_why_in_one_line_then_quarantine_retracts_the_file(data_dir, tmp_path, monkeypatch):
-    from conftest import FIXTURES
-
     import polars as pl
+    from conftest import FIXTURES
 
     monkeypatch.setenv("MDW_ECB_LOCATION", "")  # only the files ingested here, not the bundled history
     good = FIXTURES / "ecb" / "eurofxref-daily-2024-11-28.xml"

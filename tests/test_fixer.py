@@ -7,7 +7,6 @@ import pytest
 from conftest import FIXTURES, UTC
 
 from dagster_project import pipeline
-
 from dagster_project.adapters import fixer
 from dagster_project.defs.sources.resources import FixerApi
 from dagster_project.http import FetchError

@@ -121,7 +121,7 @@ def test_an_open_cli_session_and_a_run_both_succeed(warehouse, mode):
         after = int(cli.stdout.readline())
         assert after == before + 22 * 30  # 22 TARGET days in January 2025, 30 currencies: the session sees new data
     finally:
-        out, err = cli.communicate("select 1;\n", timeout=30)
+        _out, err = cli.communicate("select 1;\n", timeout=30)
     assert cli.returncode == 0, err
     assert "lock" not in err.lower()
     fresh = sqlmodels.connect(warehouse)

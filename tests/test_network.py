@@ -12,8 +12,8 @@ from conftest import FIXTURES
 
 from dagster_project import pipeline
 from dagster_project.adapters.fixer import ProviderError
-from dagster_project.http import FetchError
 from dagster_project.defs.sources.resources import FixerApi
+from dagster_project.http import FetchError
 from dagster_project.rows import ParseError
 
 SECRET = "sk-test-5e3f1b2c9d"
@@ -28,13 +28,13 @@ def api(loopback, timeout=0.5):
 
 def test_retries_then_succeeds(loopback, data_dir):
     loopback.routes["/api/2024-11-28"] = [(503, {}, b"busy"), (429, {"Retry-After": "0"}, b"slow"), (200, JSON, GOOD)]
-    (landed,) = api(loopback).land(data_dir, [DAY])
+    (_landed,) = api(loopback).land(data_dir, [DAY])
     assert len(loopback.requests) == 3 and pipeline.parse_partitions(data_dir, "fixer", [DAY]).rows["rates"] == 6
 
 
 def test_a_timeout_is_retried_then_a_clear_failure(loopback, data_dir):
     loopback.routes["/api/2024-11-28"] = [(200, {**JSON, "X-Test-Delay": "1.0"}, GOOD)]
-    with pytest.raises(FetchError, match="ReadTimeout.*after 3 attempts") as err:
+    with pytest.raises(FetchError, match=r"ReadTimeout.*after 3 attempts") as err:
         api(loopback, timeout=0.2).land(data_dir, [DAY])
     assert SECRET not in str(err.value) and not (data_dir / "raw").exists()
 
@@ -43,14 +43,14 @@ def test_connection_refused(data_dir):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(FetchError, match="ConnectError.*after 3 attempts") as err:
+    with pytest.raises(FetchError, match=r"ConnectError.*after 3 attempts") as err:
         FixerApi(base_url=f"http://127.0.0.1:{port}/api", access_key=SECRET, timeout=0.5).land(data_dir, [DAY])
     assert SECRET not in str(err.value)
 
 
 def test_a_truncated_body_is_retried_and_never_landed(loopback, data_dir):
     loopback.routes["/api/2024-11-28"] = [(200, {**JSON, "Content-Length": str(len(GOOD) + 100)}, GOOD)]
-    with pytest.raises(FetchError, match="RemoteProtocolError|incomplete|IncompleteRead|Read"):
+    with pytest.raises(FetchError, match=r"RemoteProtocolError|incomplete|IncompleteRead|Read"):
         api(loopback).land(data_dir, [DAY])
     assert not (data_dir / "raw").exists() and not (data_dir / "warehouse").exists()
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from dagster_project.adapters import page
 from dagster_project.rows import ParseError
 
-CAPTURED = dt.datetime(2024, 11, 28, 12, tzinfo=dt.timezone.utc)
+CAPTURED = dt.datetime(2024, 11, 28, 12, tzinfo=dt.UTC)
 codes = st.text(alphabet=string.ascii_uppercase, min_size=3, max_size=3)
 positive = st.decimals(min_value="0.000001", max_value="99999999", places=6, allow_nan=False).map(lambda d: format(d.normalize(), "f"))
 signed = st.decimals(min_value="-9999", max_value="9999", places=4, allow_nan=False).map(lambda d: format(d, "f"))

@@ -4,6 +4,7 @@ bundled page's known defects, and the checks seen through Dagster (dg.materializ
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 
@@ -16,7 +17,7 @@ from dagster_project import pipeline, quality, sqlmodels, storage
 from dagster_project.adapters import page
 from dagster_project.rows import RATE_SCHEMA
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = dt.date(2024, 11, 28)  # a Thursday: US Thanksgiving, a TARGET day
 MONTH = "2024-11-01"  # the month partition holding D
 
@@ -514,7 +515,7 @@ def test_the_peg_table_covers_every_arrangement_and_is_consistent():
             assert row["lower"] < row["central"] < row["upper"], row
     for (code, anchor), rows in pegs.group_by("code", "anchor"):
         periods = sorted((r["valid_from"], r["valid_to"] or dt.date.max) for r in rows.iter_rows(named=True))
-        for (_, end), (start, _) in zip(periods, periods[1:]):
+        for (_, end), (start, _) in itertools.pairwise(periods):
             assert end < start, f"{code} per {anchor}: overlapping validity"
 
 

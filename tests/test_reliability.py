@@ -89,7 +89,7 @@ def test_four_concurrent_runs_and_a_duckdb_session_lose_nothing(tmp_path):
     runs = [subprocess.Popen([str(MDW), "backfill", "--from", d, "--to", d, "--source", "ecb"], env=env, cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for d in months]
     outcomes = [(r.wait(timeout=300), r.stderr.read()) for r in runs]
-    reader_out, reader_err = reader.communicate("select count(*) from parsed_rates;\n.quit\n", timeout=60)
+    _reader_out, reader_err = reader.communicate("select count(*) from parsed_rates;\n.quit\n", timeout=60)
     for code, err in outcomes:
         assert code == 0 and "locked" not in err.lower(), err[-2000:]
     assert reader.returncode == 0 and "Error" not in reader_err

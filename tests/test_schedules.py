@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-
 from conftest import FIXTURES
 
 from dagster_project import runner, storage
 from dagster_project.defs.sources import schedules
 
-BERLIN, NEW_YORK, UTC = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), dt.timezone.utc
+BERLIN, NEW_YORK, UTC = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), dt.UTC
 
 
 def evaluate(schedule, when: dt.datetime):
@@ -122,7 +121,7 @@ def test_missed_ticks_are_caught_up_missing_or_older_than_their_raw_input(data_d
         assert stale["2024-11-01"].startswith("raw input landed")
         with dg.build_sensor_context(instance=instance, resources={"warehouse": Warehouse(data_dir=str(data_dir))}) as context:
             requests = sensors.catch_up_sensor(context)  # as of the real today: the last three months are missing
-        now = dt.datetime.now(dt.timezone.utc).date()
+        now = dt.datetime.now(dt.UTC).date()
         recent = [m.isoformat() for m in storage.months_between(storage.previous_month(storage.previous_month(now)), now)]
         assert [(r.job_name, r.partition_key, r.tags["mdw/catch_up"]) for r in requests] == [
             ("ecb_job", key, "missing") for key in recent]

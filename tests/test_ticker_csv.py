@@ -1,6 +1,7 @@
 """Ticker CSV adapter: vendor history exports."""
 
 import datetime as dt
+import itertools
 
 import pytest
 from conftest import FIXTURES, UTC
@@ -48,7 +49,7 @@ def test_the_fast_path_for_large_exports_gives_the_same_rows_as_the_line_parser(
             lines.append(f"{day},s{s:04d},{price:.2f},{change:.2f},{100 * change / (price - change):.2f}%")
     data = ("\n".join(lines) + "\n").encode()
     assert len(data) > 1_000_000  # large enough for the fast path
-    captured = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
+    captured = dt.datetime(2021, 6, 1, tzinfo=dt.UTC)
     fast = ticker_csv.parse(data, captured_at=captured)
     monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
     slow = ticker_csv.parse(data, captured_at=captured)
@@ -64,7 +65,7 @@ def test_rows_dated_on_an_exchange_holiday_are_quarantined_by_both_paths(monkeyp
             lines.append(f"{day},s{s:04d},{10 + s % 7}.25")
     data = ("\n".join(lines) + "\n").encode()
     assert len(data) > 1_000_000
-    captured = dt.datetime(2021, 7, 7, tzinfo=dt.timezone.utc)
+    captured = dt.datetime(2021, 7, 7, tzinfo=dt.UTC)
     fast = ticker_csv.parse(data, captured_at=captured)
     monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
     slow = ticker_csv.parse(data, captured_at=captured)
@@ -108,7 +109,7 @@ def test_a_multi_year_export_through_mdw_ingest_gives_every_session_change(tmp_p
     for symbol in ("AAA", "BBB", "CCC"):
         series = sorted((d, p) for (s, d), p in closes.items() if s == symbol)
         expected[(symbol, series[0][0])] = (None, None)
-        for (prev_day, prev), (day, price) in zip(series, series[1:]):
+        for (prev_day, prev), (day, price) in itertools.pairwise(series):
             expected[(symbol, day)] = (prev_day, 100 * (price / prev - 1))
     con = sqlmodels.connect(data_dir)
     got = {(s, d): (p, c) for s, d, p, c in con.execute(

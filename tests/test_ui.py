@@ -60,7 +60,7 @@ def ui(tmp_path_factory):
     pipeline.land_input(data, BUNDLED_PAGE.read_bytes(), name=BUNDLED_PAGE.name, source="page")
     port = free_port()
     env = {**os.environ, "MDW_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "PORT": str(port)}
-    log = open(tmp / "ui.log", "w")
+    log = open(tmp / "ui.log", "w")  # noqa: SIM115  (the server writes to it until the fixture ends)
     proc = subprocess.Popen(["make", "--no-print-directory", "ui", f"PORT={port}"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -86,7 +86,7 @@ def _dismiss_dialogs(page, wait_ms: int = 0) -> None:
     skip = page.get_by_role("button", name="Skip", exact=True)
     try:
         skip.wait_for(state="visible", timeout=max(wait_ms, 1))
-    except Exception:  # noqa: BLE001 - no dialog this time
+    except Exception:
         return
     skip.click()
     skip.wait_for(state="hidden")
@@ -123,7 +123,7 @@ def test_materialize_a_partition_through_the_ui_and_read_the_findings(ui):
             confirm = page.get_by_role("dialog").last.get_by_role("button", name="Confirm")
             try:
                 confirm.wait_for(timeout=3_000)
-            except Exception:  # noqa: BLE001 - no more confirmations
+            except Exception:
                 break
             confirm.click()
             page.wait_for_timeout(800)  # the dialog's closing animation

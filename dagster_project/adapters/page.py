@@ -53,19 +53,19 @@ class _TextOfHtml(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         if tag in {"script", "style", "noscript"}:
             self._skip += 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):  # noqa: ANN001
+    def handle_endtag(self, tag):
         if tag in {"script", "style", "noscript"} and self._skip:
             self._skip -= 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_data(self, data):  # noqa: ANN001
+    def handle_data(self, data):
         if not self._skip:
             self.parts.append(data)
 
@@ -181,7 +181,7 @@ def _parse_strip(lines: list[str], start: int, *, day: dt.date, captured_at: dt.
         if len(values) < 3:
             rejects.append(Reject(at, lines[at - 1], f"ticker {symbol}: expected change, price and percent lines, found {len(values)}", day))
             continue
-        (_, change_t), (_, price_t), (pct_line, pct_raw) = values
+        (_, change_t), (_, price_t), (_pct_line, pct_raw) = values
         pct_m = _PCT.fullmatch(pct_raw)
         problem = (
             number_problem(change_t, positive=False)

@@ -130,8 +130,8 @@ def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot
         col["date"].alias("date_text"),
         col["symbol"].str.to_uppercase().alias("symbol"),
         col["close"].alias("price_text"),
-        (col["change"] if "change" in col else none).alias("change_text"),
-        (col["change_pct"] if "change_pct" in col else none).alias("change_pct_text"),
+        (col.get("change", none)).alias("change_text"),
+        (col.get("change_pct", none)).alias("change_pct_text"),
     ).with_row_index("line", offset=2)
     pct = pl.col("change_pct_text").str.strip_chars_end("%").str.strip_chars()
     valid = (

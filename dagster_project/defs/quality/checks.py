@@ -72,7 +72,7 @@ def _describe(findings) -> str:
 
 def _as_of(context) -> dt.datetime:
     tag = context.run.tags.get(AS_OF_TAG) if context.run else None
-    return dt.datetime.fromisoformat(tag) if tag else dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromisoformat(tag) if tag else dt.datetime.now(dt.UTC)
 
 
 def _scheduled_since(context) -> dict[str, dt.datetime]:
@@ -85,7 +85,7 @@ def _scheduled_since(context) -> dict[str, dt.datetime]:
     for state in context.instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
         stamp = getattr(state.instigator_data, "start_timestamp", None)
         if state.status in running and stamp is not None:
-            started[state.instigator_name] = dt.datetime.fromtimestamp(stamp, dt.timezone.utc)
+            started[state.instigator_name] = dt.datetime.fromtimestamp(stamp, dt.UTC)
     return {source: started[name] for source, name in SCHEDULE_OF_SOURCE.items() if name in started}
 
 

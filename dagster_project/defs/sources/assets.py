@@ -50,7 +50,7 @@ def _missing_publications(stats: pipeline.ParseStats, dataset: str, months: list
     calendar = quality.calendar_of(stats.source, dataset)
     if calendar in (None, "daily"):
         return []
-    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     last = min(storage.month_end(months[-1]), yesterday)
     if last < months[0]:
         return []

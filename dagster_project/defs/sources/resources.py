@@ -51,7 +51,7 @@ def _is_url(location: str) -> bool:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _read(location: str, timeout: float) -> tuple[bytes, str, dt.datetime]:
@@ -60,7 +60,7 @@ def _read(location: str, timeout: float) -> tuple[bytes, str, dt.datetime]:
         body, _ = http.fetch(location, timeout=timeout)
         return body, Path(urlparse(location).path).name or "download", _now()
     path = Path(location)
-    captured = landing.ts_from_name(path.name) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+    captured = landing.ts_from_name(path.name) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(microsecond=0)
     return path.read_bytes(), path.name, captured
 
 

@@ -105,7 +105,7 @@ def months_to_catch_up(instance: dg.DagsterInstance, data_dir, source: str, toda
             continue
         records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[key]), limit=1).records
         if records and newest > records[0].timestamp:
-            out.append((key, f"raw input landed {dt.datetime.fromtimestamp(newest, dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"))
+            out.append((key, f"raw input landed {dt.datetime.fromtimestamp(newest, dt.UTC):%Y-%m-%dT%H:%M:%SZ}"))
     return out
 
 
@@ -114,7 +114,7 @@ def months_to_catch_up(instance: dg.DagsterInstance, data_dir, source: str, toda
            description="Catches up missed schedule ticks: a month of the last three that is missing, or older than "
                        "its newest raw input, gets a run of its source's job.")
 def catch_up_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     requests = []
     for source, job in JOB_OF_SOURCE.items():
         for key, reason in months_to_catch_up(context.instance, warehouse.path, source, today):
