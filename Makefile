@@ -10,7 +10,7 @@ PORT ?= 3000
 # DAGSTER_HOME is set, so `MDW_DATA_DIR=/elsewhere make run` keeps everything under /elsewhere.
 export MDW_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test test-e2e ui sql bench backfill clean install
+.PHONY: run test lint test-e2e ui sql bench backfill clean install
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.x" % sys.version.split()[0])'
@@ -26,10 +26,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mdw run
 
-## The test suite (hermetic: temp dirs, loopback HTTP only), the browser test of the UI included.
-test: $(STAMP)
+## The linters (ruff; the import contracts: imports point down, the core knows nothing of Dagster), then the
+## test suite (hermetic: temp dirs, loopback HTTP only), the browser test of the UI included.
+test: lint
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check dagster_project tests bench scripts
+	$(BIN)/lint-imports
 
 ## Only the end-to-end tests: the CLI in subprocesses, crashes and concurrent runs, the UI in a real browser.
 test-e2e: $(STAMP)

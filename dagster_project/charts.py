@@ -15,6 +15,8 @@ matplotlib.use("Agg")  # no display: render to files
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
+from dagster_project.landing import atomic_write
+
 SEVERITY_COLOURS = {"ERROR": "#c0392b", "WARN": "#e67e22"}
 
 
@@ -23,8 +25,6 @@ def chart_dir(data_dir: Path) -> Path:
 
 
 def _save(fig, path: Path) -> bytes:
-    from dagster_project.landing import atomic_write
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -21,22 +21,36 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project.quality import CHECKS, SEVERITIES
+from dagster_project import adapters, landing, pipeline, runner, sqlmodels, storage
+from dagster_project.defs.models.assets import models_for
+from dagster_project.defs.sources.assets import SOURCE_ASSETS
+from dagster_project.findings import SEVERITIES
+from dagster_project.pipeline import SOURCE_DATASETS
+from dagster_project.quality import CHECKS
+from dagster_project.rows import ParseError
 from dagster_project.settings import ECB_FIRST_DATE, PAGE_DATE, TICKER_HISTORY, apply_env_defaults, bundled_ecb_last_date
 
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data warehouse: FX rates and tickers.")
+
+
+@app.callback()
+def _settings() -> None:
+    """Every command sees the MDW_* defaults (the bundled data, the data dir's Dagster home) unless set."""
+    apply_env_defaults()
 # at full width when not a terminal (a pipe, a file, CI): rich would squeeze tables to 80 columns ("severi/ty")
 console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=100_000, soft_wrap=True)
 out = Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True)
@@ -76,7 +90,6 @@ def _progress() -> Progress:
 
 def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list[tuple[str, float, object]]:
     """Execute (label, assets, start, end) runs with a progress bar; stop at the first failure."""
-    from dagster_project import runner
 
     inst = runner.instance()
     for run_id in runner.fail_interrupted_runs(inst):
@@ -108,7 +121,6 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
 
 
 def _refresh_catalog(quiet: bool = False) -> None:
-    from dagster_project import sqlmodels
 
     try:
         sqlmodels.build_catalog(_data_dir(), _catalog_path(), relative_to=Path.cwd())
@@ -118,7 +130,6 @@ def _refresh_catalog(quiet: bool = False) -> None:
 
 
 def _summary(results, seconds: float) -> None:
-    from dagster_project import sqlmodels
 
     con = sqlmodels.connect(_data_dir())
     table = Table(title="Warehouse after this run", show_lines=False)
@@ -167,9 +178,6 @@ CHECK_NAMES = sorted(CHECKS)
 def run(months: Annotated[int, typer.Option(help="Months of ECB history to load, ending with the bundled file's last month.")] = 12) -> None:
     """The main job on the bundled data: every source for the page snapshot's month, the bundled ticker history,
     the last MONTHS of ECB history, the models."""
-    from dagster_project import storage
-    from dagster_project.defs.models.assets import models_for
-    from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
     started = time.perf_counter()
     last = storage.month_of(dt.date.fromisoformat(bundled_ecb_last_date()))
@@ -210,9 +218,6 @@ def backfill(
     CHUNK_MONTHS; a range already loaded is no run at all; an interrupted backfill resumes with the months
     it had not finished.
     """
-    from dagster_project import pipeline, runner, storage
-    from dagster_project.defs.models.assets import models_for
-    from dagster_project.defs.sources.assets import SOURCE_ASSETS
 
     try:
         first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
@@ -251,10 +256,6 @@ def backfill(
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to land.")],
            source: Annotated[str | None, typer.Option(help="Source of the files (default: detected).")] = None) -> None:
     """Land files into the raw layer (validated first) and materialize the partitions they hold."""
-    from dagster_project import landing, pipeline
-    from dagster_project.defs.models.assets import models_for
-    from dagster_project.defs.sources.assets import SOURCE_ASSETS
-    from dagster_project.rows import ParseError
 
     files = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p])]
     plan, bad = [], 0
@@ -297,7 +298,6 @@ def convert(
 ) -> None:
     """Convert AMOUNT from one currency to another on a date, with the rate used, its date, source and quality
     (the fx_convert macro of the catalog). Exit 2 with one line for an unknown code or a date with no rate."""
-    from dagster_project import sqlmodels
 
     try:
         day = dt.date.fromisoformat(on) if on else dt.date.today()
@@ -340,10 +340,6 @@ def quarantine(
     """Retract a bad raw file: move it out of the raw layer into <data>/quarantine (kept, never deleted, with the
     reason) and re-materialize the month partitions it covered, with their checks and models. The same bytes
     are refused if they are offered again (ingest, inbox, a feed)."""
-    from dagster_project import landing
-    from dagster_project.defs.models.assets import models_for
-    from dagster_project.defs.sources.assets import SOURCE_ASSETS
-    from dagster_project.pipeline import SOURCE_DATASETS
 
     data = _data_dir()
     try:
@@ -368,8 +364,6 @@ def parse(
     captured_at: Annotated[str | None, typer.Option(help="Capture time, ISO 8601 (default: from the file name, else its mtime).")] = None,
 ) -> None:
     """Print the normalized rows of one input as JSON lines (same field names as the Parquet columns)."""
-    from dagster_project import adapters, landing
-    from dagster_project.rows import ParseError
 
     try:
         data = path.read_bytes()
@@ -406,7 +400,6 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
                                                         "with their types and meaning.", metavar="RELATION")] = None) -> None:
     """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything). The relations,
     their columns and the macros carry comments (duckdb_views(), duckdb_columns(), duckdb_functions())."""
-    from dagster_project import sqlmodels
 
     if describe is not None:
         _describe(describe)
@@ -432,7 +425,6 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
 
 
 def _describe(name: str) -> None:
-    from dagster_project import sqlmodels
 
     con = sqlmodels.connect(_data_dir(), described=True)
     try:
@@ -456,7 +448,6 @@ def _describe(name: str) -> None:
 
 def _tidy_floats(frame):
     """Float columns rounded to SIGNIFICANT_DIGITS: 23966.771999999997 prints as 23966.772."""
-    import polars as pl
 
     return frame.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(SIGNIFICANT_DIGITS))
 
@@ -491,7 +482,6 @@ def checks(
 
     An unknown source, check or severity exits 2 naming the valid ones.
     """
-    from dagster_project import sqlmodels
 
     _choice("--source", source, list(SOURCE_CHOICES))
     _choice("--check", check, list(CHECK_NAMES))
@@ -538,14 +528,13 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
     Exit 0 when they match; 1 when they differ (the table says where). With --replace the rebuilt data
     takes the current data's place (each dataset folder renamed into place) and the marts are rebuilt.
     """
-    from dagster_project import pipeline, sqlmodels
 
     data = _data_dir()
     fresh = data / f".warehouse.rebuild-{os.getpid()}"
     started = time.perf_counter()
     try:
         stats = pipeline.rebuild(data, fresh)
-        diff = pipeline.compare_warehouses(data / "warehouse", fresh)
+        diff = sqlmodels.compare_warehouses(data / "warehouse", fresh)
         table = Table(title=f"Rebuilt from the raw layer in {time.perf_counter() - started:.1f}s")
         for col in ("dataset", "rows now", "rows rebuilt", "only now", "only rebuilt"):
             table.add_column(col, justify="left" if col == "dataset" else "right")
@@ -601,9 +590,7 @@ def catalog(quiet: Annotated[bool, typer.Option()] = False) -> None:
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
     """Start the Dagster UI (webserver and daemon) with the project's Dagster home."""
-    import signal
 
-    from dagster_project import runner
 
     runner.instance()
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "dagster_project.definitions"]

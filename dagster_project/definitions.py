@@ -1,6 +1,8 @@
 """The code location: merges each domain's definitions (sources, models, quality).
 
 Only one ``Definitions`` object may live at module scope here, so the domains are imported as modules.
+This is the code location's entry point (``dagster dev -m dagster_project.definitions``, the code server,
+``mdw``): the one place that fills in the MDW_* defaults the resources' ``dg.EnvVar`` read at run time.
 """
 
 import dagster as dg
@@ -8,5 +10,7 @@ import dagster as dg
 from dagster_project.defs.models import definitions as models
 from dagster_project.defs.quality import definitions as quality
 from dagster_project.defs.sources import definitions as sources
+from dagster_project.settings import apply_env_defaults
 
+apply_env_defaults()
 defs = dg.Definitions.merge(sources.defs, models.defs, quality.defs)

@@ -137,21 +137,3 @@ def rebuild(data_dir: Path, into: Path) -> dict[str, ParseStats]:
     immutable, so this reproduces the parsed data exactly)."""
     return {source: parse_partitions(data_dir, source, months, warehouse=into)
             for source in SOURCE_DATASETS if (months := loaded_months(data_dir, source))}
-
-
-def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]:
-    """Per parsed dataset: (rows now, rows only in the current warehouse, rows only in the rebuilt one)."""
-    import duckdb
-
-    from dagster_project.sqlmodels import partitioned_relation
-
-    con = duckdb.connect()
-    out = {}
-    for dataset, schema in DATASETS.items():
-        a, b = (partitioned_relation(root / dataset, schema) for root in (current, rebuilt))
-        rows = con.execute(f"select count(*) from ({a})").fetchone()[0]
-        only_a = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
-        only_b = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
-        out[dataset] = (rows, only_a, only_b)
-    con.close()
-    return out

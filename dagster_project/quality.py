@@ -12,6 +12,9 @@ unless the detail says otherwise). Findings are stored as Parquet beside the dat
 (``warehouse/dq_findings/source=…/month=…/<asset>.<check>.parquet``, the date inside), so re-checking a
 month replaces its findings, and the view ``dq_findings`` reads them all.
 
+Evaluating checks over the warehouse and storing their findings is ``dagster_project.checking``'s job;
+storing findings is ``dagster_project.findings``'s.
+
 Partition checks judge one source's months and run with the parsed assets; mart checks judge the months of
 a run across sources (source disagreement); freshness judges the whole warehouse as of now. Each reads
 only the Parquet files of the months it judges and the history its rules look back on.
@@ -22,8 +25,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,68 +33,13 @@ import duckdb
 import iso4217
 import polars as pl
 
-from dagster_project import landing, sessions, storage
-from dagster_project.landing import replacing
+from dagster_project import landing, sessions
+from dagster_project.findings import FINDING_SCHEMA
 from dagster_project.settings import REPO
 
 REFERENCE = REPO / "data" / "reference"
 CHECK_SQL = REPO / "sql" / "checks"
-SEVERITIES = ("WARN", "ERROR")
-
-FINDING_SCHEMA: dict[str, pl.DataType] = {
-    "check_name": pl.String(),
-    "severity": pl.String(),
-    "date": pl.Date(),
-    "source": pl.String(),
-    "subject": pl.String(),
-    "observed": pl.Float64(),
-    "expected": pl.Float64(),
-    "detail": pl.String(),
-    "asset": pl.String(),
-    "dataset": pl.String(),
-    "scope": pl.String(),
-}
 _RULE_COLUMNS = ["severity", "date", "source", "subject", "observed", "expected", "detail"]
-
-# Reference tables: file -> DuckDB column types (dates and numbers typed, the rest text).
-REFERENCE_TABLES = {
-    "pegs": {"central": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "tolerance_bp": "DOUBLE",
-             "valid_from": "DATE", "valid_to": "DATE"},
-    "defunct_currencies": {"withdrawn_from": "DATE", "ratio": "DOUBLE"},
-    "metals": {},
-    "extra_codes": {},
-    "sources": {"reference_priority": "INTEGER", "significant_digits": "INTEGER"},
-    "target_holidays": {"month": "INTEGER", "day": "INTEGER", "easter_offset": "INTEGER", "valid_from": "DATE"},
-    "check_thresholds": {"value": "DOUBLE"},
-    "accepted_findings": {"first_date": "DATE", "last_date": "DATE"},
-}
-
-# SQL helpers the rules share (and analysts can use in the catalog).
-MACROS = [
-    # half a unit of the last published digit: '0.0004' -> 0.00005, '62' -> 0.5, '1.61' -> 0.005
-    "create or replace macro published_half_unit(t) as "
-    "0.5 * pow(10, -length(regexp_extract(split_part(lower(t), 'e', 1), '\\.([0-9]+)', 1)))",
-    # significant digits of a published decimal: '0.0004' -> 1, '0.034944' -> 5
-    "create or replace macro significant_digits(t) as "
-    "length(ltrim(regexp_replace(split_part(lower(t), 'e', 1), '[^0-9]', '', 'g'), '0'))",
-]
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def reference_statements(shown: Callable[[Path], str]) -> list[str]:
-    """CREATE VIEW ref_<name> over each reference CSV, plus the shared macros."""
-    stmts = list(MACROS)
-    for name, types in REFERENCE_TABLES.items():
-        path = REFERENCE / f"{name}.csv"
-        header = path.read_text().splitlines()[0].split(",")
-        cols = "{" + ", ".join(f"{_lit(c)}: {_lit(types.get(c, 'VARCHAR'))}" for c in header) + "}"
-        stmts.append(f"create or replace view ref_{name} as select * from read_csv({_lit(shown(path))}, "
-                     f"header = true, columns = {cols}, quote = '\"')")
-    return stmts
-
 
 @lru_cache(maxsize=1)
 def thresholds() -> dict[str, dict[str, float]]:
@@ -352,128 +298,3 @@ ASSET_CHECKS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 # Checks on a mart whose findings are about the mart's own quotes: the mart's build evaluates them first
 # (for its months), so the quotes they find carry the flag in the same run, not one run later.
 QUOTE_CHECKS_OF_MART = {"fx_rates": ("rates", ("source_disagreement", "source_consensus"))}
-
-
-# ------------------------------------------------------------------------------------------ storage
-
-def findings_root(data_dir: Path) -> Path:
-    return data_dir / "warehouse" / "dq_findings"
-
-
-def _anchor(data_dir: Path) -> Path:
-    """An empty findings file that is never removed: once findings have been stored, the ``dq_findings`` glob
-    always matches a file, so an open DuckDB session's view keeps working when every finding is cleared."""
-    return findings_root(data_dir) / "source=_" / "month=1970-01" / "_schema.parquet"
-
-
-def findings_file(data_dir: Path, source: str, month: dt.date, asset: str, check: str) -> Path:
-    return findings_root(data_dir) / f"source={source}" / f"month={storage.month_key(month)}" / f"{asset}.{check}.parquet"
-
-
-def store_findings(scope: Scope, check: str, frame: pl.DataFrame) -> int:
-    """Replace the stored findings of ``check`` on ``scope.asset`` for the judged dates (or everywhere, for a
-    check of the whole warehouse); findings of other dates in the same month file are kept. Each file is
-    written atomically; a month without findings has no file."""
-    anchor = _anchor(scope.data_dir)
-    if not anchor.exists():
-        anchor.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(anchor) as tmp:
-            pl.DataFrame(schema=FINDING_SCHEMA).drop("source").write_parquet(tmp)
-    root = findings_root(scope.data_dir)
-    whole = CHECKS[check].whole_warehouse or scope.start is None
-    if whole:
-        previous = list(root.glob(f"source=*/month=*/{scope.asset}.{check}.parquet"))
-    else:
-        previous = storage.files_of_months(root, storage.months_between(scope.start, scope.end),
-                                           f"source={scope.source or '*'}/month=*/{scope.asset}.{check}.parquet")
-    kept = []
-    if not whole:  # findings of dates outside the judged range stay
-        for path in previous:
-            old = pl.read_parquet(path).with_columns(pl.lit(path.parent.parent.name.removeprefix("source=")).alias("source"))
-            kept.append(old.filter(~pl.col("date").is_between(scope.start, scope.end)).select(list(FINDING_SCHEMA)))
-    merged = pl.concat([*kept, frame.select(list(FINDING_SCHEMA))]) if kept else frame
-    written = set()
-    if merged.height:
-        keyed = merged.with_columns(pl.col("date").dt.truncate("1mo").alias("_month"))
-        for (source, month), part in keyed.partition_by(["source", "_month"], as_dict=True).items():
-            path = findings_file(scope.data_dir, source, month, scope.asset, check)
-            with replacing(path) as tmp:
-                part.drop("source", "_month").sort("date", "subject").write_parquet(tmp, compression="zstd", statistics=True)
-            written.add(path)
-    for path in previous:
-        if path not in written:
-            path.unlink(missing_ok=True)
-    return frame.height
-
-
-@dataclass
-class Outcome:
-    check: Check
-    findings: pl.DataFrame
-    seconds: float
-    accepted: int = 0
-    error: str | None = None
-
-    @property
-    def severity(self) -> str | None:
-        if self.error or (self.findings.height and (self.findings["severity"] == "ERROR").any()):
-            return "ERROR"
-        return "WARN" if self.findings.height else None
-
-
-def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome]:
-    """Evaluate ``names`` over ``scope`` in an in-memory DuckDB, store their findings, return the outcomes.
-
-    Checks of months read only those months' files and the history the rules look back on; checks of the
-    whole warehouse read everything. A check that cannot be evaluated (a partition that cannot be read, say)
-    is an ERROR outcome with the reason; its stored findings are left as they were.
-    """
-    from dagster_project import sqlmodels
-
-    outcomes = []
-    groups = [[n for n in names if not CHECKS[n].whole_warehouse], [n for n in names if CHECKS[n].whole_warehouse]]
-    for whole, group in enumerate(groups):
-        if not group:
-            continue
-        windowed = not whole and scope.start is not None
-        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else None)
-        try:
-            if windowed and scope.source is not None:
-                _pin_parsed(con, scope)
-            for name in group:
-                check = CHECKS[name]
-                started = time.perf_counter()
-                try:
-                    frame, accepted = check.evaluate(con, scope)
-                except duckdb.Error as exc:
-                    outcomes.append(Outcome(check, pl.DataFrame(schema=FINDING_SCHEMA), time.perf_counter() - started,
-                                            error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
-                    continue
-                store_findings(scope, name, frame)
-                outcomes.append(Outcome(check, frame, time.perf_counter() - started, accepted))
-        finally:
-            con.close()
-    return sorted(outcomes, key=lambda o: list(names).index(o.check.name))
-
-
-def _lookback_days() -> int:
-    return int(max(v for params in thresholds().values() for k, v in params.items() if k == "lookback_days"))
-
-
-def _read_months(scope: Scope) -> list[dt.date]:
-    """The months a check over ``scope`` reads: the judged months and the history its rules look back on."""
-    return storage.months_between(scope.start - dt.timedelta(days=_lookback_days()), scope.end)
-
-
-def _pin_parsed(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    """Read the judged source's rows (and the history the rules look back on) once, into memory: every rule
-    then reads that instead of the Parquet files. An unreadable file fails here."""
-    first = scope.start - dt.timedelta(days=_lookback_days())
-    # the month after is read too: "the source has data after this gap" must not depend on how a
-    # backfill was cut into runs (the rules only look back, so later rows change no other verdict)
-    last = storage.month_end(storage.next_month(storage.month_of(scope.end)))
-    for dataset in ("rates", "tickers", "rejects"):
-        con.execute(f"create temp table pinned_{dataset} as select * from parsed_{dataset} "
-                    "where source = $source and date between $first and $last",
-                    {"source": scope.source, "first": first, "last": last})
-        con.execute(f"create or replace view parsed_{dataset} as select * from pinned_{dataset}")

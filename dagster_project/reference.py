@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -31,8 +32,48 @@ REFERENCE = REPO / "data" / "reference"
 CALENDAR_FIRST = dt.date(1999, 1, 1)
 
 
+# Reference tables: file -> DuckDB column types (dates and numbers typed, the rest text).
+REFERENCE_TABLES = {
+    "pegs": {"central": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "tolerance_bp": "DOUBLE",
+             "valid_from": "DATE", "valid_to": "DATE"},
+    "defunct_currencies": {"withdrawn_from": "DATE", "ratio": "DOUBLE"},
+    "metals": {},
+    "extra_codes": {},
+    "sources": {"reference_priority": "INTEGER", "significant_digits": "INTEGER"},
+    "target_holidays": {"month": "INTEGER", "day": "INTEGER", "easter_offset": "INTEGER", "valid_from": "DATE"},
+    "check_thresholds": {"value": "DOUBLE"},
+    "accepted_findings": {"first_date": "DATE", "last_date": "DATE"},
+}
+
+# SQL helpers the rules share (and analysts can use in the catalog).
+MACROS = [
+    # half a unit of the last published digit: '0.0004' -> 0.00005, '62' -> 0.5, '1.61' -> 0.005
+    "create or replace macro published_half_unit(t) as "
+    "0.5 * pow(10, -length(regexp_extract(split_part(lower(t), 'e', 1), '\\.([0-9]+)', 1)))",
+    # significant digits of a published decimal: '0.0004' -> 1, '0.034944' -> 5
+    "create or replace macro significant_digits(t) as "
+    "length(ltrim(regexp_replace(split_part(lower(t), 'e', 1), '[^0-9]', '', 'g'), '0'))",
+]
+
+
+def reference_statements(shown: Callable[[Path], str]) -> list[str]:
+    """CREATE VIEW ref_<name> over each reference CSV, plus the shared macros."""
+    stmts = list(MACROS)
+    for name, types in REFERENCE_TABLES.items():
+        path = REFERENCE / f"{name}.csv"
+        header = path.read_text().splitlines()[0].split(",")
+        cols = "{" + ", ".join(f"{_lit(c)}: {_lit(types.get(c, 'VARCHAR'))}" for c in header) + "}"
+        stmts.append(f"create or replace view ref_{name} as select * from read_csv({_lit(shown(path))}, "
+                     f"header = true, columns = {cols}, quote = '\"')")
+    return stmts
+
+
 def root(data_dir: Path) -> Path:
     return data_dir / "warehouse" / "reference"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _read(name: str) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project import storage
+from dagster_project.definitions import defs
 from dagster_project.defs.sources.partitions import month_partition_key, range_tags
 from dagster_project.settings import apply_env_defaults
 
@@ -43,9 +44,6 @@ def instance() -> dg.DagsterInstance:
 
 
 def definitions() -> dg.Definitions:
-    apply_env_defaults()
-    from dagster_project.definitions import defs
-
     return defs
 
 

@@ -6,11 +6,16 @@ last session; one captured before the open shows the previous session's close.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
 import pandas as pd
+from dateutil.easter import easter
+
+from dagster_project.settings import REPO
 
 CALENDAR_START = "1990-01-02"
 
@@ -50,17 +55,12 @@ def is_session(exchange: str, day: dt.date) -> bool:
 
 @lru_cache(maxsize=1)
 def _target_rules() -> list[dict]:
-    import csv
-
-    from dagster_project.settings import REPO
-
     with open(REPO / "data" / "reference" / "target_holidays.csv", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
 def target_closed(day: dt.date) -> str | None:
     """The TARGET closing day ``day`` is (data/reference/target_holidays.csv), or None when TARGET is open."""
-    from dateutil.easter import easter
 
     for rule in _target_rules():
         if day < dt.date.fromisoformat(rule["valid_from"]):
@@ -93,7 +93,6 @@ def publication_days(calendar_name: str, start: dt.date, end: dt.date) -> list[d
 def due_publications(calendar_name: str, timezone: str, publish_time: str, last: dt.date,
                      now: dt.datetime) -> list[dt.date]:
     """Publication days after ``last`` whose publication time (local to the source) has passed at ``now``."""
-    from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(timezone)
     local_now = now.astimezone(tz)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import catalog_docs, quality, reference, storage
+from dagster_project import catalog_docs, findings, reference, storage
 from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
@@ -132,12 +132,12 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     stmts = [f"create or replace view parsed_{dataset} as "
              f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
              for dataset, schema in DATASETS.items()]
-    stmts += quality.reference_statements(shown)
+    stmts += reference.reference_statements(shown)
     stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({_lit(shown(reference.publication_days_file(data_dir)))})")
     stmts.append(f"create or replace view currencies as select * from read_parquet({_lit(shown(reference.currencies_file(data_dir)))})")
-    root = quality.findings_root(data_dir)
-    findings = partitioned_relation(root, quality.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
-    stmts.append(f"create or replace view dq_findings as {findings}")
+    root = findings.root(data_dir)
+    stored = partitioned_relation(root, findings.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
+    stmts.append(f"create or replace view dq_findings as {stored}")
     for name in STAGING:
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     for name in MARTS:
@@ -283,3 +283,17 @@ def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = N
         finally:
             con.close()
     return catalog
+
+
+def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]:
+    """Per parsed dataset: (rows now, rows only in the current warehouse, rows only in the rebuilt one)."""
+    con = duckdb.connect()
+    out = {}
+    for dataset, schema in DATASETS.items():
+        a, b = (partitioned_relation(root / dataset, schema) for root in (current, rebuilt))
+        rows = con.execute(f"select count(*) from ({a})").fetchone()[0]
+        only_a = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
+        out[dataset] = (rows, only_a, only_b)
+    con.close()
+    return out

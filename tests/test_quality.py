@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from conftest import BUNDLED_PAGE, FIXTURES
 
-from dagster_project import pipeline, quality, sqlmodels, storage
+from dagster_project import checking, pipeline, quality, sqlmodels, storage
 from dagster_project.adapters import page
 from dagster_project.rows import RATE_SCHEMA
 
@@ -36,7 +36,7 @@ def add_page(data_dir, day: dt.date, rates: dict[str, str], tickers=(), hour: in
 def judge(data_dir, check: str, start: dt.date = D, end: dt.date | None = None, *, asset="page_rates",
           dataset="rates", source="page") -> pl.DataFrame:
     scope = quality.Scope(data_dir, asset, dataset, source, start, end or start)
-    (outcome,) = quality.run_checks(scope, [check])
+    (outcome,) = checking.run_checks(scope, [check])
     assert outcome.error is None, outcome.error
     return outcome.findings
 
@@ -259,7 +259,7 @@ def _warehouse(data_dir, **kwargs) -> dict[str, pl.DataFrame]:
     for name in sqlmodels.MARTS:
         sqlmodels.build_mart(data_dir, name)
     scope = quality.Scope(data_dir, "fx_rates", "rates", **kwargs)
-    return {o.check.name: o.findings for o in quality.run_checks(scope, ["source_disagreement", "freshness"])}
+    return {o.check.name: o.findings for o in checking.run_checks(scope, ["source_disagreement", "freshness"])}
 
 
 def test_source_disagreement_page_against_ecb(data_dir):
@@ -289,14 +289,14 @@ def test_freshness_follows_the_target_calendar(data_dir):
 def test_the_bundled_page_defects_are_all_found(data_dir):
     pipeline.land_input(data_dir, BUNDLED_PAGE.read_bytes(), name=BUNDLED_PAGE.name, source="page")
     pipeline.parse_partitions(data_dir, "page", [D])
-    rates = quality.run_checks(quality.Scope(data_dir, "page_rates", "rates", "page", D, D), quality.RATE_CHECKS)
+    rates = checking.run_checks(quality.Scope(data_dir, "page_rates", "rates", "page", D, D), quality.RATE_CHECKS)
     found = {o.check.name: o.findings for o in rates}
     assert subjects(found["precision"]) == {"XAU"}
     assert subjects(found["defunct_codes"]) == {"LTL", "LVL", "BYR", "ZMK", "HRK", "SLL", "STD", "ZWL", "CUC"}
     pegs = subjects(found["peg_deviation"])
     assert {"BGN", "BAM", "XOF", "XAF", "KMF", "CVE", "FKP", "GGP", "GIP", "IMP", "JEP", "SHP"} <= pegs
     assert "XPF" not in pegs and "AED" not in pegs
-    tickers = quality.run_checks(quality.Scope(data_dir, "page_tickers", "tickers", "page", D, D),
+    tickers = checking.run_checks(quality.Scope(data_dir, "page_tickers", "tickers", "page", D, D),
                                  ["ticker_change_consistency"])
     assert subjects(tickers[0].findings) == {"RYCEF", "RBGPF", "BP", "NGG", "BCE", "AZN", "BCC", "VOD", "JRI"}
 
@@ -304,12 +304,12 @@ def test_the_bundled_page_defects_are_all_found(data_dir):
 def test_findings_are_rows_and_rechecking_replaces_them(data_dir):
     add_page(data_dir, D, {**BASE_RATES, "XAU": "0.0004"})
     scope = quality.Scope(data_dir, "page_rates", "rates", "page", D, D)
-    quality.run_checks(scope, ["precision"])
-    quality.run_checks(scope, ["precision"])  # same partition again: replaced, not duplicated
+    checking.run_checks(scope, ["precision"])
+    checking.run_checks(scope, ["precision"])  # same partition again: replaced, not duplicated
     con = sqlmodels.connect(data_dir)
     assert con.execute("select subject, severity, asset from dq_findings").fetchall() == [("XAU", "ERROR", "page_rates")]
     add_page(data_dir, D, {**BASE_RATES, "XAU": "0.00037912"}, hour=13)  # a corrected capture
-    quality.run_checks(scope, ["precision"])
+    checking.run_checks(scope, ["precision"])
     assert con.execute("select count(*) from dq_findings").fetchone() == (0,)
 
 
@@ -318,7 +318,7 @@ def test_marts_carry_the_quality_flag_and_leave_broken_partitions_out(data_dir):
     add_page(data_dir, D, {**BASE_RATES, "XAU": "0.0004"})
     add_page(data_dir, day2, {"USD": "1.05"})  # one code of nine: structurally broken
     for day in (D, day2):
-        quality.run_checks(quality.Scope(data_dir, "page_rates", "rates", "page", day, day), ["partition_structure", "precision"])
+        checking.run_checks(quality.Scope(data_dir, "page_rates", "rates", "page", day, day), ["partition_structure", "precision"])
     sqlmodels.build_mart(data_dir, "fx_rates")
     con = sqlmodels.connect(data_dir)
     assert con.execute("select distinct date from fx_rates").fetchall() == [(D,)]
@@ -462,7 +462,7 @@ def _fixer(data_dir, day: dt.date, rates: dict[str, float]) -> None:
 def _consensus(data_dir) -> pl.DataFrame:
     for name in sqlmodels.MARTS:
         sqlmodels.build_mart(data_dir, name)
-    (outcome,) = quality.run_checks(quality.Scope(data_dir, "fx_rates", "rates", None, D, D), ["source_consensus"])
+    (outcome,) = checking.run_checks(quality.Scope(data_dir, "fx_rates", "rates", None, D, D), ["source_consensus"])
     assert outcome.error is None, outcome.error
     return outcome.findings
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from dagster_project.rows import ParseError
+
 # Characters that mean "minus" or "space" on real pages.
 _MINUS = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\ufe63": "-", "\uff0d": "-"}
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200b": "", "\ufeff": ""}
@@ -21,8 +23,6 @@ _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 def decode(data: bytes, file: str | None = None) -> str:
     """UTF-8 (with or without BOM) to text with LF line ends; anything else is a ParseError."""
-    from dagster_project.rows import ParseError
-
     if not data.strip():
         raise ParseError("empty input", file=file)
     if b"\x00" in data[:4096]:

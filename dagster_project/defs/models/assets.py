@@ -11,7 +11,7 @@ import os
 
 import dagster as dg
 
-from dagster_project import charts, quality, sqlmodels, storage
+from dagster_project import charts, checking, quality, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import Warehouse
 
@@ -72,7 +72,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
         months = partition_months(context)
         if name in quality.QUOTE_CHECKS_OF_MART:  # findings about the mart's quotes, so they flag them in this run
             dataset, checks = quality.QUOTE_CHECKS_OF_MART[name]
-            quality.run_checks(quality.Scope(warehouse.path, name, dataset, None, months[0], storage.month_end(months[-1])), checks)
+            checking.run_checks(quality.Scope(warehouse.path, name, dataset, None, months[0], storage.month_end(months[-1])), checks)
         stats = sqlmodels.build_mart(warehouse.path, name, months)
         context.log.info(f"{name}: {stats.rows} rows in {len(stats.months)} month(s) in {stats.seconds:.2f}s")
         short = len(months) <= PREVIEW_MAX_MONTHS

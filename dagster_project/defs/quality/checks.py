@@ -16,8 +16,9 @@ import datetime as dt
 import warnings
 
 import dagster as dg
+from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
-from dagster_project import quality, sqlmodels, storage
+from dagster_project import checking, findings, quality, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import Warehouse
 from dagster_project.defs.sources.schedules import SCHEDULE_OF_SOURCE
@@ -26,11 +27,11 @@ PREVIEW_ROWS = 25
 AS_OF_TAG = "mdw/as_of"  # run tag: judge freshness as of this ISO time instead of now
 
 
-def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.AssetCheckResult:
-    findings = outcome.findings
-    by_severity = {s: int((findings["severity"] == s).sum()) for s in quality.SEVERITIES} if findings.height else {}
+def _result(asset: str, outcome: checking.Outcome, partitions: int | None) -> dg.AssetCheckResult:
+    found = outcome.findings
+    by_severity = {s: int((found["severity"] == s).sum()) for s in findings.SEVERITIES} if found.height else {}
     metadata = {
-        "findings": findings.height,
+        "findings": found.height,
         "errors": by_severity.get("ERROR", 0),
         "warnings": by_severity.get("WARN", 0),
         "accepted": outcome.accepted,
@@ -39,13 +40,13 @@ def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.
     }
     if partitions is not None:
         metadata["months_checked"] = partitions
-    if findings.height:
-        shown = findings.head(PREVIEW_ROWS).select("severity", "date", "source", "subject", "observed", "expected", "detail")
-        more = f"\n\n… and {findings.height - PREVIEW_ROWS} more: `mdw checks --check {outcome.check.name}`" \
-            if findings.height > PREVIEW_ROWS else ""
+    if found.height:
+        shown = found.head(PREVIEW_ROWS).select("severity", "date", "source", "subject", "observed", "expected", "detail")
+        more = f"\n\n… and {found.height - PREVIEW_ROWS} more: `mdw checks --check {outcome.check.name}`" \
+            if found.height > PREVIEW_ROWS else ""
         metadata["findings_table"] = dg.MetadataValue.md(sqlmodels.markdown_table(shown) + more)
-        dates = findings["date"]
-        metadata["sources"] = ",".join(sorted(set(findings["source"])))
+        dates = found["date"]
+        metadata["sources"] = ",".join(sorted(set(found["source"])))
         metadata["first_date"] = str(dates.min())
         metadata["last_date"] = str(dates.max())
     if outcome.error:
@@ -57,16 +58,16 @@ def _result(asset: str, outcome: quality.Outcome, partitions: int | None) -> dg.
         passed=severity is None,
         severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
-        description=outcome.error or _describe(findings),
+        description=outcome.error or _describe(found),
     )
 
 
-def _describe(findings) -> str:
+def _describe(found) -> str:
     """The worst finding's reason (what a user needs when a blocking check stops a run), and how many more."""
-    if not findings.height:
+    if not found.height:
         return "no findings"
-    worst = findings.sort(by=["severity", "date"], descending=[False, True]).row(0, named=True)  # ERROR < WARN
-    more = f" (and {findings.height - 1} more finding(s))" if findings.height > 1 else ""
+    worst = found.sort(by=["severity", "date"], descending=[False, True]).row(0, named=True)  # ERROR < WARN
+    more = f" (and {found.height - 1} more finding(s))" if found.height > 1 else ""
     return f"{worst['source']} {worst['date']} {worst['subject']}: {worst['detail']}{more}"
 
 
@@ -78,8 +79,6 @@ def _as_of(context) -> dt.datetime:
 def _scheduled_since(context) -> dict[str, dt.datetime]:
     """When each source's schedule was turned on, from the instance's schedule states (running ones only).
     A schedule the daemon has never ticked has no state yet: its source is not judged."""
-    from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
-
     running = (InstigatorStatus.RUNNING, InstigatorStatus.DECLARED_IN_CODE)
     started = {}
     for state in context.instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
@@ -116,7 +115,7 @@ def _checks_for(asset: str) -> dg.AssetChecksDefinition:
         else:
             scope = quality.Scope(warehouse.path, asset, dataset, now=_as_of(context), scheduled_since=_scheduled_since(context))
             partitions = None
-        for outcome in quality.run_checks(scope, selected):
+        for outcome in checking.run_checks(scope, selected):
             context.log.info(f"{asset}.{outcome.check.name}: {outcome.findings.height} finding(s)"
                              + (f", {outcome.error}" if outcome.error else ""))
             yield _result(asset, outcome, partitions)

@@ -13,9 +13,7 @@ from urllib.parse import urlparse
 import dagster as dg
 
 from dagster_project import http, landing, pipeline
-from dagster_project.settings import apply_env_defaults
 
-apply_env_defaults()
 log = logging.getLogger("mdw.feeds")
 
 

@@ -1,0 +1,91 @@
+"""Running checks: the rules of ``dagster_project.quality`` evaluated over the warehouse's DuckDB views
+(``dagster_project.sqlmodels``), their findings stored (``dagster_project.findings``).
+
+Checks of months read only those months' files and the history the rules look back on, with the judged
+source's rows pinned in memory once; checks of the whole warehouse read everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from dagster_project import findings, sqlmodels, storage
+from dagster_project.quality import CHECKS, Check, Scope, thresholds
+
+
+@dataclass
+class Outcome:
+    check: Check
+    findings: pl.DataFrame
+    seconds: float
+    accepted: int = 0
+    error: str | None = None
+
+    @property
+    def severity(self) -> str | None:
+        if self.error or (self.findings.height and (self.findings["severity"] == "ERROR").any()):
+            return "ERROR"
+        return "WARN" if self.findings.height else None
+
+
+def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome]:
+    """Evaluate ``names`` over ``scope`` in an in-memory DuckDB, store their findings, return the outcomes.
+
+    Checks of months read only those months' files and the history the rules look back on; checks of the
+    whole warehouse read everything. A check that cannot be evaluated (a partition that cannot be read, say)
+    is an ERROR outcome with the reason; its stored findings are left as they were.
+    """
+    outcomes = []
+    groups = [[n for n in names if not CHECKS[n].whole_warehouse], [n for n in names if CHECKS[n].whole_warehouse]]
+    for whole, group in enumerate(groups):
+        if not group:
+            continue
+        windowed = not whole and scope.start is not None
+        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else None)
+        try:
+            if windowed and scope.source is not None:
+                _pin_parsed(con, scope)
+            for name in group:
+                check = CHECKS[name]
+                started = time.perf_counter()
+                try:
+                    frame, accepted = check.evaluate(con, scope)
+                except duckdb.Error as exc:
+                    outcomes.append(Outcome(check, pl.DataFrame(schema=findings.FINDING_SCHEMA), time.perf_counter() - started,
+                                            error=f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                    continue
+                whole_range = CHECKS[name].whole_warehouse or scope.start is None
+                findings.store(scope.data_dir, scope.asset, name, frame, source=scope.source,
+                               start=None if whole_range else scope.start, end=None if whole_range else scope.end)
+                outcomes.append(Outcome(check, frame, time.perf_counter() - started, accepted))
+        finally:
+            con.close()
+    return sorted(outcomes, key=lambda o: list(names).index(o.check.name))
+
+
+def _lookback_days() -> int:
+    return int(max(v for params in thresholds().values() for k, v in params.items() if k == "lookback_days"))
+
+
+def _read_months(scope: Scope) -> list[dt.date]:
+    """The months a check over ``scope`` reads: the judged months and the history its rules look back on."""
+    return storage.months_between(scope.start - dt.timedelta(days=_lookback_days()), scope.end)
+
+
+def _pin_parsed(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """Read the judged source's rows (and the history the rules look back on) once, into memory: every rule
+    then reads that instead of the Parquet files. An unreadable file fails here."""
+    first = scope.start - dt.timedelta(days=_lookback_days())
+    # the month after is read too: "the source has data after this gap" must not depend on how a
+    # backfill was cut into runs (the rules only look back, so later rows change no other verdict)
+    last = storage.month_end(storage.next_month(storage.month_of(scope.end)))
+    for dataset in ("rates", "tickers", "rejects"):
+        con.execute(f"create temp table pinned_{dataset} as select * from parsed_{dataset} "
+                    "where source = $source and date between $first and $last",
+                    {"source": scope.source, "first": first, "last": last})
+        con.execute(f"create or replace view parsed_{dataset} as select * from pinned_{dataset}")
