@@ -34,14 +34,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project import adapters, landing, pipeline, runner, sqlmodels, storage
+from dagster_project import landing, pipeline, runner, sources, sqlmodels, storage
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.findings import SEVERITIES
-from dagster_project.pipeline import SOURCE_DATASETS
 from dagster_project.quality import CHECKS
 from dagster_project.rows import ParseError
 from dagster_project.settings import ECB_FIRST_DATE, PAGE_DATE, TICKER_HISTORY, apply_env_defaults, bundled_ecb_last_date
+from dagster_project.sources import SOURCE_DATASETS
 
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data warehouse: FX rates and tickers.")
@@ -170,7 +170,7 @@ def _next_steps() -> None:
     out.print(f"  [bold]make backfill[/bold]  the whole ECB history, {ECB_FIRST_DATE}..{bundled_ecb_last_date()}, in one pass of month partitions")
 
 
-SOURCE_CHOICES = ("ecb", "page", "fixer", "ticker_csv")
+SOURCE_CHOICES = sources.NAMES
 CHECK_NAMES = sorted(CHECKS)
 
 
@@ -227,24 +227,24 @@ def backfill(
     if first > last:
         console.print("[red]--from is after --to[/red]")
         raise typer.Exit(2)
-    sources = source or list(SOURCE_CHOICES)
-    unknown = [s for s in sources if s not in SOURCE_CHOICES]
+    chosen = source or list(SOURCE_CHOICES)
+    unknown = [s for s in chosen if s not in SOURCE_CHOICES]
     if unknown:
         console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
         raise typer.Exit(2)
     started = time.perf_counter()
     inst = runner.instance()
-    assets = [a for s in sources for a in SOURCE_ASSETS[s]]
-    model_assets = models_for({d for s in sources for d in pipeline.SOURCE_DATASETS[s]}) if models else []
+    assets = [a for s in chosen for a in SOURCE_ASSETS[s]]
+    model_assets = models_for({d for s in chosen for d in SOURCE_DATASETS[s]}) if models else []
     total = len(storage.months_between(first, last))
     todo = storage.months_between(first, last) if force else runner.missing_months(assets, first, last, inst)
     ranges = runner.month_ranges(todo, chunk_months)
     if not ranges:
-        out.print(f"nothing to do: all {total:,} month partitions of {', '.join(sources)} from {storage.month_key(first)} "
+        out.print(f"nothing to do: all {total:,} month partitions of {', '.join(chosen)} from {storage.month_key(first)} "
                   f"to {storage.month_key(last)} are materialized (--force re-runs them)")
         return
     console.print(f"{len(todo):,} of {total:,} month partitions to materialize in {len(ranges)} run(s)")
-    label = "+".join(sources) + (" + models" if model_assets else "")
+    label = "+".join(chosen) + (" + models" if model_assets else "")
     plan = [(f"{label} {storage.month_key(a)}..{storage.month_key(b)}", assets + model_assets, str(a), str(b))
             for a, b in ranges]
     results = _run_plan(plan)
@@ -275,7 +275,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
         out.print(f"{state} {f} -> {landed.raw.rel(_data_dir())} ({landed.raw.source}, {dates[0]}..{dates[-1]})")
         src = landed.raw.source
         plan.append((f"{src} {dates[0]}..{dates[-1]} + models",
-                     SOURCE_ASSETS[src] + models_for(pipeline.SOURCE_DATASETS[src]), str(dates[0]), str(dates[-1])))
+                     SOURCE_ASSETS[src] + models_for(SOURCE_DATASETS[src]), str(dates[0]), str(dates[-1])))
     if plan:
         started = time.perf_counter()
         results = _run_plan(plan)
@@ -375,7 +375,7 @@ def parse(
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     try:
-        snap = adapters.parse(source or adapters.detect(path.name, data), data, captured_at=when, file=str(path))
+        snap = sources.parse(source or sources.detect(path.name, data), data, captured_at=when, file=str(path))
     except ParseError as exc:
         print(exc.one_line(), file=sys.stderr)
         raise typer.Exit(2) from None

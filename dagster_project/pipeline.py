@@ -13,11 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import adapters, landing, storage
+from dagster_project import landing, sources, storage
 from dagster_project.rows import DATASETS, ParseError
 
 progress_log = logging.getLogger("mdw.progress")
-SOURCE_DATASETS = {"page": ("rates", "tickers"), "ecb": ("rates",), "fixer": ("rates",), "ticker_csv": ("tickers",)}
 
 
 @dataclass
@@ -36,7 +35,7 @@ def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = N
     """Validate an input by parsing it, then store its bytes in the raw layer. Bad input lands nothing.
     A history file landed before (same hash) is recognised from its sidecar without parsing it again.
     Bytes that were quarantined raise ``landing.Quarantined``."""
-    source = source or adapters.detect(name, data)
+    source = source or sources.detect(name, data)
     record = landing.quarantined(data_dir, data)
     if record is not None:
         raise landing.Quarantined(record)
@@ -44,7 +43,7 @@ def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = N
     if again is not None:
         return Landed(again, False)
     captured_at = captured_at or landing.ts_from_name(name) or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    snapshot = adapters.parse(source, data, captured_at=captured_at, file=name)
+    snapshot = sources.parse(source, data, captured_at=captured_at, file=name)
     if not snapshot.dates:
         raise ParseError("holds no dated rows", file=name)
     raw, new = landing.land(data_dir, source, data, captured_at=captured_at, dates=snapshot.dates, name_hint=name)
@@ -78,7 +77,7 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
         rel = raw.rel(data_dir)
         progress_log.info("parse %s", rel, extra={"step": f"parse {source}", "done": k - 1, "total": len(plan)})
         try:
-            snap = adapters.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel,
+            snap = sources.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel,
                                   window=(min(wanted), max(wanted)) if raw.multi_date else None)
         except ParseError as exc:
             raise (exc.in_file(rel) if exc.file is None else exc) from None
@@ -91,7 +90,7 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
         progress_log.info("parsed %s", rel, extra={"step": f"parse {source}", "done": k, "total": len(plan)})
 
     warehouse = warehouse or data_dir / "warehouse"
-    datasets = (*SOURCE_DATASETS[source], "rejects")
+    datasets = (*sources.SOURCES[source].datasets, "rejects")
     held: set[dt.date] = set()
     for name in datasets:
         frame = pl.concat(frames[name], how="vertical") if frames[name] else pl.DataFrame(schema=DATASETS[name])
@@ -136,4 +135,4 @@ def rebuild(data_dir: Path, into: Path) -> dict[str, ParseStats]:
     """Re-parse the loaded months from the raw snapshots into a fresh warehouse at ``into`` (the raw layer is
     immutable, so this reproduces the parsed data exactly)."""
     return {source: parse_partitions(data_dir, source, months, warehouse=into)
-            for source in SOURCE_DATASETS if (months := loaded_months(data_dir, source))}
+            for source in sources.NAMES if (months := loaded_months(data_dir, source))}

@@ -36,6 +36,7 @@ import polars as pl
 from dagster_project import landing, sessions
 from dagster_project.findings import FINDING_SCHEMA
 from dagster_project.settings import REPO
+from dagster_project.sources import SOURCES
 
 REFERENCE = REPO / "data" / "reference"
 CHECK_SQL = REPO / "sql" / "checks"
@@ -280,20 +281,31 @@ CHECKS = {c.name: c for c in [
           whole_warehouse=True),
 ]}
 
-RATE_CHECKS = ("partition_structure", "quarantined_lines", "valid_values", "precision", "metal_units",
-               "defunct_codes", "peg_deviation", "stale_values", "jumps", "completeness")
-TICKER_CHECKS = ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps")
-
-# asset -> (dataset, source or None for warehouse checks, checks)
-ASSET_CHECKS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    "ecb_rates": ("rates", "ecb", RATE_CHECKS),
-    "page_rates": ("rates", "page", RATE_CHECKS),
-    "fixer_rates": ("rates", "fixer", RATE_CHECKS),
-    "page_tickers": ("tickers", "page", TICKER_CHECKS),
-    "ticker_csv_tickers": ("tickers", "ticker_csv", ("quarantined_lines", *TICKER_CHECKS)),
-    "fx_rates": ("rates", None, ("source_disagreement", "source_consensus", "freshness")),
-    "ticker_quotes": ("tickers", None, ("freshness",)),
+# The checks of each parsed dataset; quarantined_lines goes on the first parsed asset of a source (its
+# rejected lines are per input, not per dataset).
+DATASET_CHECKS = {
+    "rates": ("partition_structure", "valid_values", "precision", "metal_units", "defunct_codes", "peg_deviation",
+              "stale_values", "jumps", "completeness"),
+    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps"),
 }
+MART_CHECKS = {"fx_rates": ("rates", ("source_disagreement", "source_consensus", "freshness")),
+               "ticker_quotes": ("tickers", ("freshness",))}
+
+
+def _asset_checks() -> dict[str, tuple[str, str | None, tuple[str, ...]]]:
+    out: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+    for source in SOURCES.values():
+        for k, dataset in enumerate(source.datasets):
+            checks = DATASET_CHECKS[dataset]
+            if k == 0:
+                checks = (checks[0], "quarantined_lines", *checks[1:])
+            out[f"{source.name}_{dataset}"] = (dataset, source.name, checks)
+    return {**out, **{mart: (dataset, None, checks) for mart, (dataset, checks) in MART_CHECKS.items()}}
+
+
+# asset -> (dataset, source or None for a check across sources, checks): every parsed asset of the registry
+ASSET_CHECKS = _asset_checks()
+RATE_CHECKS = ASSET_CHECKS["ecb_rates"][2]
 
 # Checks on a mart whose findings are about the mart's own quotes: the mart's build evaluates them first
 # (for its months), so the quotes they find carry the flag in the same run, not one run later.

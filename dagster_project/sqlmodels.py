@@ -10,7 +10,9 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -25,18 +27,6 @@ from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"
-STAGING = ("stg_rates", "stg_tickers", "stg_rates_daily", "stg_ticker_sessions", "stg_quality_flags")  # definition order
-MARTS = ("fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change")  # build order
-VIEWS = ("fx_cross_rates", "fx_rates_asof")
-MACROS = ("fx_convert", "fx_rate")  # sql/macros: table and scalar macros over the views, defined last
-MART_DEPS = {
-    "fx_rates": ("stg_rates_daily",),
-    "fx_daily_change": ("fx_rates",),
-    "ticker_quotes": ("stg_ticker_sessions",),
-    "ticker_daily_change": ("ticker_quotes",),
-    "fx_cross_rates": ("fx_rates",),
-}
-_DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "Float64": "DOUBLE", "Int64": "BIGINT"}
 
 
 def model_sql(name: str) -> str:
@@ -45,6 +35,72 @@ def model_sql(name: str) -> str:
         if path.exists():
             return path.read_text().strip().rstrip(";")
     raise KeyError(f"no SQL model named {name!r} under {SQL_DIR}")
+
+
+def relations_read(sql: str) -> set[str]:
+    """The tables and views a SELECT reads, from DuckDB's own parse of it (its CTEs left out); for a macro
+    (``create macro … as table select …``), what its SELECT reads."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip()
+    body = code
+    if code.lower().startswith("create"):
+        table = re.split(r"\bas\s+table\b", code, maxsplit=1, flags=re.IGNORECASE)
+        body = table[1] if len(table) == 2 else re.split(r"\)\s+as\s*\(", code, maxsplit=1, flags=re.IGNORECASE)[1].rstrip()[:-1]
+    tree = json.loads(duckdb.execute("select json_serialize_sql(?)", [body]).fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"cannot parse SQL: {tree.get('error_message')}")
+    found: set[str] = set()
+    ctes: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and node.get("table_name"):
+                found.add(node["table_name"])
+            if node.get("type") == "TABLE_FUNCTION":  # a macro reading another (fx_rate reads fx_convert)
+                found.add(node.get("function", {}).get("function_name", ""))
+            ctes.update(e.get("key") for e in (node.get("cte_map") or {}).get("map", []) if isinstance(e, dict))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found - ctes - {""}
+
+
+def _in_order(folder: str) -> tuple[str, ...]:
+    """The models of ``sql/<folder>/`` in an order where each comes after the models it reads (name order among
+    equals): the SQL files are the only declaration."""
+    names = sorted(p.stem for p in (SQL_DIR / folder).glob("*.sql"))
+    reads = {n: relations_read(model_sql(n)) & set(names) for n in names}
+    ordered: list[str] = []
+    while len(ordered) < len(names):
+        ready = [n for n in names if n not in ordered and reads[n] <= set(ordered)]
+        if not ready:
+            raise ValueError(f"a cycle among the models of sql/{folder}: {sorted(set(names) - set(ordered))}")
+        ordered.append(ready[0])
+    return tuple(ordered)
+
+
+STAGING = _in_order("staging")   # views over the parsed Parquet and the findings
+MARTS = _in_order("marts")       # materialized month by month, in build order
+VIEWS = _in_order("views")       # computed on demand
+MACROS = _in_order("macros")     # table and scalar macros over the views, defined last
+READS = {name: relations_read(model_sql(name)) for name in (*STAGING, *MARTS, *VIEWS, *MACROS)}
+
+
+def inputs_of(name: str) -> set[str]:
+    """The marts and parsed datasets (``parsed_rates``…) a model is built from, through the staging views."""
+    out: set[str] = set()
+    for relation in READS.get(name, set()):
+        if relation in STAGING:
+            out |= inputs_of(relation)
+        elif relation in MARTS or relation.startswith("parsed_"):
+            out.add(relation)
+    return out
+
+
+_DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "Float64": "DOUBLE", "Int64": "BIGINT"}
 
 
 # What a mart is keyed and ordered by: (time key, subject), rows sorted by source, subject, time within a file.

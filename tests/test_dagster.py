@@ -8,7 +8,7 @@ import pytest
 from conftest import BUNDLED_PAGE, FIXTURES
 
 from dagster_project.defs.sources import assets, sensors
-from dagster_project.defs.sources.resources import EcbFeed, PageFeed, Warehouse
+from dagster_project.defs.sources.resources import HistoryFeed, SnapshotFeed, Warehouse
 
 
 def test_all_definitions_load():
@@ -26,7 +26,7 @@ def test_all_definitions_load():
     assert isinstance(monthly, dg.MonthlyPartitionsDefinition) and monthly.get_first_partition_key() == "1999-01-01"
     for key in ("raw_ecb", "ecb_rates", "fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change"):
         assert graph.get(dg.AssetKey(key)).partitions_def == monthly
-    assert {"warehouse", "ecb_feed", "page_feed", "fixer_api", "ticker_csv_feed"} <= set(defs.resources)
+    assert {"warehouse", "ecb_feed", "page_feed", "fixer_feed", "ticker_csv_feed"} <= set(defs.resources)
     for name in ("ecb_daily", "page_snapshots", "fixer_daily", "ticker_csv_daily"):
         assert defs.resolve_schedule_def(name)
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
@@ -37,9 +37,9 @@ def test_all_definitions_load():
 
 def test_one_asset_with_build_asset_context(data_dir):
     warehouse = Warehouse(data_dir=str(data_dir))
-    feed = PageFeed(location=str(BUNDLED_PAGE.parent))
+    feed = SnapshotFeed(source="page", location=str(BUNDLED_PAGE.parent))
     context = dg.build_asset_context(partition_key="2024-11-01")
-    result = assets.raw_page(context, warehouse=warehouse, page_feed=feed)
+    result = assets.RAW["page"](context, warehouse=warehouse, page_feed=feed)
     assert result.metadata["new_raw_files"].value == ["raw/page/date=2024-11-28/20241128T120000Z.txt"]
     assert (data_dir / "raw" / "page" / "date=2024-11-28" / BUNDLED_PAGE.name).exists()
 
@@ -49,12 +49,12 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
 
     resources = {
         "warehouse": Warehouse(data_dir=str(data_dir)),
-        "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv")),
-        "page_feed": PageFeed(location=str(BUNDLED_PAGE.parent)),
+        "ecb_feed": HistoryFeed(source="ecb", location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv")),
+        "page_feed": SnapshotFeed(source="page", location=str(BUNDLED_PAGE.parent)),
     }
     tags = {"dagster/asset_partition_range_start": "2024-11-01", "dagster/asset_partition_range_end": "2024-12-01"}
     with dg.instance_for_test() as instance:
-        result = dg.materialize([assets.raw_ecb, assets.ecb_rates, assets.raw_page, assets.page_parsed],
+        result = dg.materialize([assets.RAW["ecb"], assets.PARSED["ecb"], assets.RAW["page"], assets.PARSED["page"]],
                                 resources=resources, instance=instance, tags=tags)
         assert result.success
         events = result.get_asset_materialization_events()
@@ -67,7 +67,7 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
         assert meta["ecb_rates"]["days_held"].value == 10 and "days" not in meta["ecb_rates"]  # a range: counts only
         assert meta["page_rates"]["dagster/row_count"].value == 168
 
-        one = dg.materialize([assets.raw_ecb, assets.ecb_rates], resources=resources, instance=instance,
+        one = dg.materialize([assets.RAW["ecb"], assets.PARSED["ecb"]], resources=resources, instance=instance,
                              partition_key="2024-11-01")
         (month,) = [e.materialization.metadata for e in one.get_asset_materialization_events()
                     if e.asset_key.to_user_string() == "ecb_rates"]
@@ -90,9 +90,9 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
 
 def test_a_month_without_data_is_an_empty_partition_not_a_failure(data_dir):
     resources = {"warehouse": Warehouse(data_dir=str(data_dir)),
-                 "ecb_feed": EcbFeed(location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"))}
+                 "ecb_feed": HistoryFeed(source="ecb", location=str(FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"))}
     with dg.instance_for_test() as instance:
-        result = dg.materialize([assets.raw_ecb, assets.ecb_rates], resources=resources, instance=instance,
+        result = dg.materialize([assets.RAW["ecb"], assets.PARSED["ecb"]], resources=resources, instance=instance,
                                 partition_key="2024-10-01")
         assert result.success
         (meta,) = [e.materialization.metadata for e in result.get_asset_materialization_events()

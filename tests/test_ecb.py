@@ -9,7 +9,7 @@ import pytest
 from conftest import BUNDLED_ECB, FIXTURES, UTC
 
 from dagster_project.adapters import ecb
-from dagster_project.defs.sources.resources import EcbFeed
+from dagster_project.defs.sources.resources import HistoryFeed
 from dagster_project.http import FetchError
 from dagster_project.rows import ParseError
 
@@ -88,7 +88,7 @@ def test_feed_fetches_over_http_with_retries(loopback, data_dir):
         (503, {}, b"busy"),
         (200, {"Content-Type": "text/xml"}, DAILY.read_bytes()),
     ]
-    feed = EcbFeed(location=f"{loopback.url}/eurofxref-daily.xml", timeout=2)
+    feed = HistoryFeed(source="ecb", location=f"{loopback.url}/eurofxref-daily.xml", timeout=2)
     (landed,) = feed.land(data_dir, [dt.date(2024, 11, 28)])
     assert landed.new and landed.raw.first == dt.date(2024, 11, 28)
     assert landed.raw.path.read_bytes() == DAILY.read_bytes()  # byte for byte
@@ -100,5 +100,5 @@ def test_feed_fetches_over_http_with_retries(loopback, data_dir):
 def test_feed_gives_up_with_a_clear_error(loopback, data_dir):
     loopback.routes["/x.xml"] = [(500, {}, b"no")]
     with pytest.raises(FetchError, match=r"x\.xml: HTTP 500 after 3 attempts"):
-        EcbFeed(location=f"{loopback.url}/x.xml", timeout=2).land(data_dir, [dt.date(2024, 11, 28)])
+        HistoryFeed(source="ecb", location=f"{loopback.url}/x.xml", timeout=2).land(data_dir, [dt.date(2024, 11, 28)])
     assert not (data_dir / "raw").exists()

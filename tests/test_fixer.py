@@ -8,7 +8,7 @@ from conftest import FIXTURES, UTC
 
 from dagster_project import pipeline
 from dagster_project.adapters import fixer
-from dagster_project.defs.sources.resources import FixerApi
+from dagster_project.defs.sources.resources import ApiFeed
 from dagster_project.http import FetchError
 from dagster_project.rows import ParseError
 
@@ -55,7 +55,7 @@ def test_bad_values_are_quarantined():
 
 def test_resource_fetches_dated_endpoint_and_never_leaks_the_key(loopback, data_dir, caplog):
     loopback.routes["/api/2024-11-28"] = [(200, {"Content-Type": "application/json"}, GOOD.read_bytes())]
-    api = FixerApi(base_url=f"{loopback.url}/api", access_key=SECRET, timeout=2)
+    api = ApiFeed(source="fixer", base_url=f"{loopback.url}/api", access_key=SECRET, timeout=2)
     (landed,) = api.land(data_dir, [dt.date(2024, 11, 28)])
     assert loopback.requests == [f"/api/2024-11-28?access_key={SECRET}"]
     assert SECRET not in str(landed.raw.path) and pipeline.parse_partitions(data_dir, "fixer", [DAY]).rows["rates"] == 6
@@ -70,7 +70,7 @@ def test_resource_fetches_dated_endpoint_and_never_leaks_the_key(loopback, data_
 ])
 def test_http_failures_are_clear_and_redacted(loopback, data_dir, status, headers, body, match):
     loopback.routes["/api/2024-11-28"] = [(status, headers, body)]
-    api = FixerApi(base_url=f"{loopback.url}/api", access_key=SECRET, timeout=2)
+    api = ApiFeed(source="fixer", base_url=f"{loopback.url}/api", access_key=SECRET, timeout=2)
     with pytest.raises(FetchError, match=match) as err:
         api.land(data_dir, [dt.date(2024, 11, 28)])
     assert SECRET not in str(err.value) and "access_key=***" in str(err.value)
@@ -80,9 +80,9 @@ def test_http_failures_are_clear_and_redacted(loopback, data_dir, status, header
 def test_provider_error_over_http_lands_nothing(loopback, data_dir):
     loopback.routes["/api/2024-11-28"] = [(200, {"Content-Type": "application/json"}, ERROR.read_bytes())]
     with pytest.raises(fixer.ProviderError):
-        FixerApi(base_url=f"{loopback.url}/api", access_key=SECRET).land(data_dir, [dt.date(2024, 11, 28)])
+        ApiFeed(source="fixer", base_url=f"{loopback.url}/api", access_key=SECRET).land(data_dir, [dt.date(2024, 11, 28)])
     assert not (data_dir / "raw").exists()
 
 
 def test_not_configured_fetches_nothing(data_dir):
-    assert FixerApi(base_url="", access_key="").land(data_dir, [dt.date(2024, 11, 28)]) == []
+    assert ApiFeed(source="fixer", base_url="", access_key="").land(data_dir, [dt.date(2024, 11, 28)]) == []

@@ -12,7 +12,7 @@ from conftest import FIXTURES
 
 from dagster_project import pipeline
 from dagster_project.adapters.fixer import ProviderError
-from dagster_project.defs.sources.resources import FixerApi
+from dagster_project.defs.sources.resources import ApiFeed
 from dagster_project.http import FetchError
 from dagster_project.rows import ParseError
 
@@ -23,7 +23,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def api(loopback, timeout=0.5):
-    return FixerApi(base_url=f"{loopback.url}/api", access_key=SECRET, timeout=timeout)
+    return ApiFeed(source="fixer", base_url=f"{loopback.url}/api", access_key=SECRET, timeout=timeout)
 
 
 def test_retries_then_succeeds(loopback, data_dir):
@@ -44,7 +44,7 @@ def test_connection_refused(data_dir):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(FetchError, match=r"ConnectError.*after 3 attempts") as err:
-        FixerApi(base_url=f"http://127.0.0.1:{port}/api", access_key=SECRET, timeout=0.5).land(data_dir, [DAY])
+        ApiFeed(source="fixer", base_url=f"http://127.0.0.1:{port}/api", access_key=SECRET, timeout=0.5).land(data_dir, [DAY])
     assert SECRET not in str(err.value)
 
 
@@ -68,9 +68,9 @@ def test_a_dagster_run_that_fails_leaks_the_key_nowhere(loopback, data_dir):
 
     for day in range(1, 31):  # a month partition fetches each day of the month
         loopback.routes[f"/api/2024-11-{day:02d}"] = [(500, {}, b"upstream error")]
-    resources = {"warehouse": Warehouse(data_dir=str(data_dir)), "fixer_api": api(loopback)}
+    resources = {"warehouse": Warehouse(data_dir=str(data_dir)), "fixer_feed": api(loopback)}
     with dg.instance_for_test() as instance:
-        result = dg.materialize([assets.raw_fixer, assets.fixer_rates], resources=resources, instance=instance,
+        result = dg.materialize([assets.RAW["fixer"], assets.PARSED["fixer"]], resources=resources, instance=instance,
                                 partition_key="2024-11-01", raise_on_error=False)
         assert not result.success
         logs = instance.all_logs(result.run_id)

@@ -333,10 +333,10 @@ def _defs_for_checks(data_dir):
     from dagster_project.defs.models.assets import MART_ASSETS, fx_cross_rates
     from dagster_project.defs.quality.checks import ASSET_CHECKS
     from dagster_project.defs.sources import assets
-    from dagster_project.defs.sources.resources import PageFeed, Warehouse
+    from dagster_project.defs.sources.resources import SnapshotFeed, Warehouse
 
-    everything = [assets.raw_page, assets.page_parsed, *MART_ASSETS, fx_cross_rates, *ASSET_CHECKS]
-    resources = {"warehouse": Warehouse(data_dir=str(data_dir)), "page_feed": PageFeed(location=str(data_dir / "pages"))}
+    everything = [assets.RAW["page"], assets.PARSED["page"], *MART_ASSETS, fx_cross_rates, *ASSET_CHECKS]
+    resources = {"warehouse": Warehouse(data_dir=str(data_dir)), "page_feed": SnapshotFeed(source="page", location=str(data_dir / "pages"))}
     return everything, resources
 
 

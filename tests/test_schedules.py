@@ -34,7 +34,7 @@ def test_schedules_are_declared_in_their_sources_time_zones():
     (dt.datetime(2024, 10, 31, 16, 30, tzinfo=BERLIN), "2024-10-31"),   # the last day of a month
 ])
 def test_ecb_requests_the_month_of_the_day_it_publishes(local, expected):
-    request = evaluate(schedules.ecb_daily, local.astimezone(UTC))
+    request = evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["ecb"], local.astimezone(UTC))
     assert isinstance(request, dg.RunRequest) and request.partition_key == expected[:8] + "01"
     assert request.tags["mdw/scheduled_for"] == expected
 
@@ -45,7 +45,7 @@ def test_ecb_requests_the_month_of_the_day_it_publishes(local, expected):
     (dt.date(2025, 5, 1), "Labour Day"), (dt.date(2026, 1, 1), "New Year's Day"),
 ])
 def test_ecb_skips_target_closing_days(day, reason):
-    result = evaluate(schedules.ecb_daily, dt.datetime(day.year, day.month, day.day, 16, 30, tzinfo=BERLIN))
+    result = evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["ecb"], dt.datetime(day.year, day.month, day.day, 16, 30, tzinfo=BERLIN))
     assert isinstance(result, dg.SkipReason) and reason in result.skip_message
 
 
@@ -53,23 +53,23 @@ def test_ecb_cron_has_no_weekend_ticks():
     from dagster._utils.schedules import schedule_execution_time_iterator  # Dagster's own cron walk
 
     ticks = schedule_execution_time_iterator(dt.datetime(2024, 11, 29, 17, 0, tzinfo=BERLIN).timestamp(),
-                                             schedules.ecb_daily.cron_schedule, "Europe/Berlin")
+                                             schedules.SCHEDULE_OF_SOURCE_DEF["ecb"].cron_schedule, "Europe/Berlin")
     assert next(ticks).astimezone(BERLIN) == dt.datetime(2024, 12, 2, 16, 30, tzinfo=BERLIN)  # Friday evening -> Monday
 
 
 def test_page_snapshots_four_times_a_day_for_that_day():
     for hour in (8, 12, 16, 20):
-        request = evaluate(schedules.page_snapshots, dt.datetime(2024, 11, 28, hour, tzinfo=UTC))
+        request = evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["page"], dt.datetime(2024, 11, 28, hour, tzinfo=UTC))
         assert request.partition_key == "2024-11-01"
-    keys = {evaluate(schedules.page_snapshots, dt.datetime(2024, 11, 28, h, tzinfo=UTC)).run_key for h in (8, 12)}
+    keys = {evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["page"], dt.datetime(2024, 11, 28, h, tzinfo=UTC)).run_key for h in (8, 12)}
     assert len(keys) == 2  # each capture is its own run
 
 
 def test_fixer_takes_yesterday_and_tickers_skip_holidays():
-    assert evaluate(schedules.fixer_daily, dt.datetime(2024, 12, 1, 0, 10, tzinfo=UTC)).partition_key == "2024-11-01"
-    thanksgiving = evaluate(schedules.ticker_csv_daily, dt.datetime(2024, 11, 28, 18, 30, tzinfo=NEW_YORK))
-    assert isinstance(thanksgiving, dg.SkipReason) and "not an XNYS session" in thanksgiving.skip_message
-    friday = evaluate(schedules.ticker_csv_daily, dt.datetime(2024, 11, 29, 18, 30, tzinfo=NEW_YORK))
+    assert evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["fixer"], dt.datetime(2024, 12, 1, 0, 10, tzinfo=UTC)).partition_key == "2024-11-01"
+    thanksgiving = evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["ticker_csv"], dt.datetime(2024, 11, 28, 18, 30, tzinfo=NEW_YORK))
+    assert isinstance(thanksgiving, dg.SkipReason) and "not a XNYS publication day" in thanksgiving.skip_message
+    friday = evaluate(schedules.SCHEDULE_OF_SOURCE_DEF["ticker_csv"], dt.datetime(2024, 11, 29, 18, 30, tzinfo=NEW_YORK))
     assert friday.partition_key == "2024-11-01" and friday.tags["mdw/scheduled_for"] == "2024-11-29"
 
 

@@ -162,3 +162,11 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
         raise ParseError("no <Cube time='YYYY-MM-DD'> element: not an ECB rates XML", file=file)
     rates = rates_frame(SOURCE, captured_at, BASE, dates, codes, texts, [None] * len(codes))
     return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects, title="ECB euro reference rates")
+
+
+def looks_like(suffix: str, head: bytes) -> bool:
+    """A zip, the daily XML, or the history CSV (``Date,USD,…``: a date column and no symbol column)."""
+    if head.startswith(b"PK\x03\x04") or suffix == ".xml" or b"<gesmes" in head or b"<Cube" in head:
+        return True
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    return suffix == ".csv" and first.startswith("date,") and "symbol" not in first and "ticker" not in first

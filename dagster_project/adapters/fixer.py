@@ -83,3 +83,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
         lines.append(line)
     rates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, lines)
     return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects, title=f"Fixer-style rates {day}")
+
+
+def looks_like(suffix: str, head: bytes) -> bool:
+    """A JSON answer."""
+    return suffix == ".json" or head.startswith((b"{", b"["))

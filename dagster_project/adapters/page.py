@@ -214,3 +214,9 @@ def render(base: str, rates: list[tuple[str, str]], tickers: list[tuple[str, str
     if body:
         out += [body]
     return "\n".join(out) + "\n"
+
+
+def looks_like(suffix: str, head: bytes) -> bool:
+    """A saved page (.txt, .html); any other file no adapter recognises is tried as a page too (the registry's
+    fallback), so a page saved under an odd name still parses or fails with the page's reason."""
+    return suffix in (".txt", ".html", ".htm")

@@ -160,3 +160,8 @@ def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot
     ).cast(TICKER_SCHEMA)
     tickers, off_session = _sessions_only(tickers, exchange)
     return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, off_session, title="ticker history CSV")
+
+
+def looks_like(suffix: str, head: bytes) -> bool:
+    """A CSV export (after the ECB's history CSV was ruled out: the registry asks the ECB first)."""
+    return suffix == ".csv"

@@ -11,14 +11,10 @@ import os
 
 import dagster as dg
 
-from dagster_project import charts, checking, quality, sqlmodels, storage
+from dagster_project import charts, checking, quality, sources, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import Warehouse
 
-UPSTREAM = {
-    "stg_rates_daily": ["ecb_rates", "fixer_rates", "page_rates"],
-    "stg_ticker_sessions": ["page_tickers", "ticker_csv_tickers"],
-}
 # month M of a daily change needs the previous month's last quote; month M of ticker_quotes can take a
 # session of M from a capture early in M+1
 PREVIEW_MAX_MONTHS = 12  # newest rows, SQL and charts in the metadata of runs of up to a year (a daily run, `make run`)
@@ -27,13 +23,13 @@ _NEXT_MONTH = dg.TimeWindowPartitionMapping(end_offset=1, allow_nonexistent_upst
 
 
 def _deps(name: str) -> list[dg.AssetDep]:
-    out = []
-    for dep in sqlmodels.MART_DEPS[name]:
-        for key in UPSTREAM.get(dep, [dep]):
-            mapping = _PREVIOUS_MONTH if name in sqlmodels.DAILY_CHANGE else \
-                _NEXT_MONTH if name == "ticker_quotes" else None
-            out.append(dg.AssetDep(key, partition_mapping=mapping))
-    return out
+    """What the model's SQL reads (``sqlmodels.inputs_of``): a mart is that mart's asset; a parsed dataset is every
+    parsed asset of the registry holding it (``parsed_rates``: ecb_rates, page_rates, fixer_rates)."""
+    mapping = _PREVIOUS_MONTH if name in sqlmodels.DAILY_CHANGE else _NEXT_MONTH if name == "ticker_quotes" else None
+    keys: list[str] = []
+    for relation in sorted(sqlmodels.inputs_of(name)):
+        keys += sources.assets_of_dataset(relation.removeprefix("parsed_")) if relation.startswith("parsed_") else [relation]
+    return [dg.AssetDep(key, partition_mapping=mapping) for key in keys]
 
 
 def _pictures(name: str, data_dir) -> dict:
@@ -92,7 +88,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
     return _asset
 
 
-@dg.asset(name="fx_cross_rates", group_name="models", kinds={"duckdb"}, deps=["fx_rates"],
+@dg.asset(name="fx_cross_rates", group_name="models", kinds={"duckdb"}, deps=sorted(sqlmodels.inputs_of("fx_cross_rates")),
           description="Every pair of a source's currencies per date (units of quote per 1 base), a view computed on demand.")
 def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     built = sqlmodels.mart_files(warehouse.path, "fx_rates")

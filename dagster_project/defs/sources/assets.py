@@ -1,18 +1,20 @@
-"""Raw and parsed assets, one pair per source, monthly partitioned, one run per backfilled range.
+"""Raw and parsed assets for every source of the registry (``dagster_project.sources``), monthly partitioned,
+one run per backfilled range.
 
 raw_<source>      lands what the feed has for the partition dates, byte for byte (group ``raw``)
-<source>_rates    parses the raw snapshots into Parquet partitions (group ``parsed``)
-<source>_tickers
+<source>_rates    parses the raw snapshots into Parquet partitions (group ``parsed``), one parse for
+<source>_tickers  every dataset the source holds
 """
 
 
 import datetime as dt
+import inspect
 
 import dagster as dg
 
-from dagster_project import landing, pipeline, quality, sessions, sqlmodels, storage
+from dagster_project import landing, pipeline, quality, sessions, sources, sqlmodels, storage
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
-from dagster_project.defs.sources.resources import EcbFeed, FixerApi, PageFeed, TickerCsvFeed, Warehouse
+from dagster_project.defs.sources.resources import FEED_TYPES, Warehouse, feed_key
 
 PARTITIONED = {"partitions_def": monthly_partitions, "backfill_policy": single_run}
 
@@ -89,71 +91,55 @@ def _metadata(context: dg.AssetExecutionContext, stats: pipeline.ParseStats, dat
     return meta
 
 
-@dg.asset(group_name="raw", kinds={"file"}, **PARTITIONED)
-def raw_ecb(context: dg.AssetExecutionContext, warehouse: Warehouse, ecb_feed: EcbFeed) -> dg.MaterializeResult:
-    """ECB reference rate files (history CSV/zip or daily XML) as fetched, never modified."""
-    return _land_report(context, warehouse, "ecb", ecb_feed)
+def _injected(fn, resource_key: str, resource_type: type):
+    """``fn`` taking ``(context, warehouse, feed)``, exposed with the feed parameter named ``resource_key``:
+    Dagster injects resources into asset parameters by name, and a factory names the parameter after the
+    source's own resource (``ecb_feed``, ``page_feed``…)."""
+    def asset_fn(context: dg.AssetExecutionContext, warehouse: Warehouse, **feeds):
+        return fn(context, warehouse, feeds[resource_key])
+
+    P = inspect.Parameter
+    asset_fn.__signature__ = inspect.Signature([
+        P("context", P.POSITIONAL_OR_KEYWORD, annotation=dg.AssetExecutionContext),
+        P("warehouse", P.POSITIONAL_OR_KEYWORD, annotation=Warehouse),
+        P(resource_key, P.KEYWORD_ONLY, annotation=resource_type),
+    ])
+    return asset_fn
 
 
-@dg.asset(group_name="raw", kinds={"file"}, **PARTITIONED)
-def raw_page(context: dg.AssetExecutionContext, warehouse: Warehouse, page_feed: PageFeed) -> dg.MaterializeResult:
-    """News page snapshots (rates block and ticker strip) as captured, never modified."""
-    return _land_report(context, warehouse, "page", page_feed)
+def raw_asset(source: sources.Source) -> dg.AssetsDefinition:
+    """``raw_<source>``: lands what the source's feed has for the partition's dates, byte for byte."""
+    def land(context: dg.AssetExecutionContext, warehouse: Warehouse, feed) -> dg.MaterializeResult:
+        if not feed.configured:
+            context.log.warning(f"{source.name} is not configured ({feed.needs}): nothing fetched")
+        return _land_report(context, warehouse, source.name, feed)
+
+    fn = _injected(land, feed_key(source.name), FEED_TYPES[source.feed])
+    return dg.asset(name=f"raw_{source.name}", group_name="raw", kinds={"file"}, description=source.raw, **PARTITIONED)(fn)
 
 
-@dg.asset(group_name="raw", kinds={"file"}, **PARTITIONED)
-def raw_fixer(context: dg.AssetExecutionContext, warehouse: Warehouse, fixer_api: FixerApi) -> dg.MaterializeResult:
-    """Fixer-style API answers (JSON) as fetched, never modified. Needs MDW_FIXER_BASE_URL and MDW_FIXER_ACCESS_KEY."""
-    if not fixer_api.configured:
-        context.log.warning("fixer is not configured (set MDW_FIXER_BASE_URL and MDW_FIXER_ACCESS_KEY): nothing fetched")
-    return _land_report(context, warehouse, "fixer", fixer_api)
+def parsed_asset(source: sources.Source) -> dg.AssetsDefinition:
+    """``<source>_<dataset>`` for each dataset the source holds: its raw files parsed into month partitions (one
+    parse for all of them)."""
+    specs = [dg.AssetSpec(f"{source.name}_{dataset}", group_name="parsed", kinds={"parquet"}, deps=[f"raw_{source.name}"],
+                          description=f"{source.name} {DATASET_DESCRIPTIONS[dataset]}")
+             for dataset in source.datasets]
+
+    node = source.parsed_assets[0] if len(source.datasets) == 1 else f"{source.name}_parsed"  # the step's name in runs
+
+    @dg.multi_asset(name=node, specs=specs, **PARTITIONED)
+    def _parsed(context: dg.AssetExecutionContext, warehouse: Warehouse):
+        stats = _parse_report(context, warehouse, source.name)
+        for dataset in source.datasets:
+            yield dg.MaterializeResult(asset_key=f"{source.name}_{dataset}", metadata=_metadata(context, stats, dataset, warehouse))
+
+    return _parsed
 
 
-@dg.asset(group_name="raw", kinds={"file"}, **PARTITIONED)
-def raw_ticker_csv(context: dg.AssetExecutionContext, warehouse: Warehouse, ticker_csv_feed: TickerCsvFeed) -> dg.MaterializeResult:
-    """Vendor ticker-history CSV exports as dropped, never modified."""
-    return _land_report(context, warehouse, "ticker_csv", ticker_csv_feed)
-
-
-@dg.asset(group_name="parsed", kinds={"parquet"}, deps=[raw_ecb], **PARTITIONED)
-def ecb_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """ECB reference rates: units of `currency` per 1 EUR, one row per published quote."""
-    stats = _parse_report(context, warehouse, "ecb")
-    return dg.MaterializeResult(metadata=_metadata(context, stats, "rates", warehouse))
-
-
-@dg.asset(group_name="parsed", kinds={"parquet"}, deps=[raw_fixer], **PARTITIONED)
-def fixer_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Fixer-style API rates: units of `currency` per 1 `base`."""
-    stats = _parse_report(context, warehouse, "fixer")
-    return dg.MaterializeResult(metadata=_metadata(context, stats, "rates", warehouse))
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec("page_rates", group_name="parsed", kinds={"parquet"}, deps=[raw_page],
-                     description="Page rates block: units of `currency` per 1 `base` (EUR), with the published text."),
-        dg.AssetSpec("page_tickers", group_name="parsed", kinds={"parquet"}, deps=[raw_page],
-                     description="Page ticker strip: price, change and percent change as published, with the exchange session."),
-    ],
-    **PARTITIONED,
-)
-def page_parsed(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    stats = _parse_report(context, warehouse, "page")
-    yield dg.MaterializeResult(asset_key="page_rates", metadata=_metadata(context, stats, "rates", warehouse))
-    yield dg.MaterializeResult(asset_key="page_tickers", metadata=_metadata(context, stats, "tickers", warehouse))
-
-
-@dg.asset(group_name="parsed", kinds={"parquet"}, deps=[raw_ticker_csv], **PARTITIONED)
-def ticker_csv_tickers(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Vendor ticker history: one close per symbol and session."""
-    stats = _parse_report(context, warehouse, "ticker_csv")
-    return dg.MaterializeResult(metadata=_metadata(context, stats, "tickers", warehouse))
-
-
-SOURCE_ASSETS = {
-    "ecb": ["raw_ecb", "ecb_rates"],
-    "page": ["raw_page", "page_rates", "page_tickers"],
-    "fixer": ["raw_fixer", "fixer_rates"],
-    "ticker_csv": ["raw_ticker_csv", "ticker_csv_tickers"],
+DATASET_DESCRIPTIONS = {
+    "rates": "rates: units of `currency` per 1 `base`, one row per published quote, with the published text.",
+    "tickers": "ticker quotes: price, change and percent change as published, with the exchange session they show.",
 }
+RAW = {name: raw_asset(source) for name, source in sources.SOURCES.items()}
+PARSED = {name: parsed_asset(source) for name, source in sources.SOURCES.items()}
+SOURCE_ASSETS = {name: source.assets for name, source in sources.SOURCES.items()}

@@ -1,6 +1,8 @@
 """Resources for the sources: where the warehouse lives and where each feed is read from.
 
-Each feed's ``location`` is an HTTP(S) URL or a local path, configured with ``dg.EnvVar`` (see
+One resource class per feed kind (``dagster_project.sources``: history, snapshots, api, files), one resource
+per source (``<source>_feed``), configured with ``dg.EnvVar``: ``MDW_<SOURCE>_LOCATION`` (an HTTP(S) URL or a
+local path), or ``MDW_<SOURCE>_BASE_URL`` and ``MDW_<SOURCE>_ACCESS_KEY`` for an API (see
 ``dagster_project.settings`` for the defaults that point at the bundled data).
 """
 
@@ -12,7 +14,7 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
-from dagster_project import http, landing, pipeline
+from dagster_project import http, landing, pipeline, sources
 
 log = logging.getLogger("mdw.feeds")
 
@@ -25,10 +27,6 @@ class Warehouse(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.data_dir).resolve()
-
-    @property
-    def parquet(self) -> Path:
-        return self.path / "warehouse"
 
     @property
     def inbox(self) -> Path:
@@ -62,26 +60,45 @@ def _read(location: str, timeout: float) -> tuple[bytes, str, dt.datetime]:
     return path.read_bytes(), path.name, captured
 
 
-class EcbFeed(dg.ConfigurableResource):
-    """ECB reference rates: the history file (.zip/.csv) or the daily XML, as a URL or a path."""
+class HistoryFeed(dg.ConfigurableResource):
+    """A file or URL holding the source's history (the ECB's .zip/.csv, or its daily XML), landed again only for
+    dates the raw layer lacks: published reference rates never change."""
 
+    source: str
     location: str
     timeout: float = 20.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.location)
+
+    @property
+    def needs(self) -> str:
+        return f"set MDW_{self.source.upper()}_LOCATION"
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
-        plan = landing.snapshots_for(data_dir, "ecb", dates)
+        plan = landing.snapshots_for(data_dir, self.source, dates)
         covered = {d for ds in plan.values() for d in ds}
         if covered >= set(dates) or not self.location:
-            return []  # published reference rates never change: what is landed stays
+            return []  # what is landed stays
         body, name, captured = _read(self.location, self.timeout)
-        return _land(data_dir, body, name=name, source="ecb", captured_at=captured)
+        return _land(data_dir, body, name=name, source=self.source, captured_at=captured)
 
 
-class PageFeed(dg.ConfigurableResource):
-    """News page snapshots: a URL (fetched for today's partition only) or a folder of ``<captured_at>.txt|html``."""
+class SnapshotFeed(dg.ConfigurableResource):
+    """Snapshots of a page: a URL (fetched for today's partition only) or a folder of ``<captured_at>.txt|html``."""
 
+    source: str
     location: str
     timeout: float = 20.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.location)
+
+    @property
+    def needs(self) -> str:
+        return f"set MDW_{self.source.upper()}_LOCATION"
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         if not self.location:
@@ -90,20 +107,22 @@ class PageFeed(dg.ConfigurableResource):
             if _now().date() not in dates:
                 return []  # a page shows only the present: past partitions come from landed snapshots
             body, _, captured = _read(self.location, self.timeout)
-            return _land(data_dir, body, name=f"{landing.ts_name(captured)}.html", source="page", captured_at=captured)
+            return _land(data_dir, body, name=f"{landing.ts_name(captured)}.html", source=self.source, captured_at=captured)
         folder = Path(self.location)
         wanted = set(dates)
         out = []
         for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:
             captured = landing.ts_from_name(path.name)
             if path.is_file() and captured and captured.date() in wanted:
-                out += _land(data_dir, path.read_bytes(), name=path.name, source="page", captured_at=captured)
+                out += _land(data_dir, path.read_bytes(), name=path.name, source=self.source, captured_at=captured)
         return out
 
 
-class FixerApi(dg.ConfigurableResource):
-    """A Fixer-style API: ``<base_url>/latest`` and ``<base_url>/YYYY-MM-DD`` with ``access_key``."""
+class ApiFeed(dg.ConfigurableResource):
+    """A Fixer-style API: ``<base_url>/latest`` and ``<base_url>/YYYY-MM-DD`` with ``access_key`` (from the
+    environment only; it never appears in a log, a file name or an error)."""
 
+    source: str
     base_url: str = ""
     access_key: str = ""
     timeout: float = 20.0
@@ -112,39 +131,66 @@ class FixerApi(dg.ConfigurableResource):
     def configured(self) -> bool:
         return bool(self.base_url and self.access_key)
 
+    @property
+    def needs(self) -> str:
+        name = self.source.upper()
+        return f"set MDW_{name}_BASE_URL and MDW_{name}_ACCESS_KEY"
+
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         if not self.configured:
             return []
         today = _now().date()
         out = []
         for day in dates:
-            if day > today or landing.raw_files_single(data_dir, "fixer", day):
+            if day > today or landing.raw_files_single(data_dir, self.source, day):
                 continue
             endpoint = "latest" if day == today else day.isoformat()
             body, _ = http.fetch(f"{self.base_url.rstrip('/')}/{endpoint}", params={"access_key": self.access_key},
                                  timeout=self.timeout, expect=("json",))
             captured = _now()
-            out += _land(data_dir, body, name=f"{landing.ts_name(captured)}.json", source="fixer", captured_at=captured)
+            out += _land(data_dir, body, name=f"{landing.ts_name(captured)}.json", source=self.source, captured_at=captured)
         return out
 
 
-class TickerCsvFeed(dg.ConfigurableResource):
-    """A folder (or file) of vendor ticker-history CSV exports named ``<captured_at>.csv`` or anything ``.csv``."""
+class FilesFeed(dg.ConfigurableResource):
+    """A folder (or file) of vendor exports named ``<captured_at>.csv`` or anything ``.csv``: every file landed (one
+    already landed is recognised by its hash)."""
 
+    source: str
     location: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.location)
+
+    @property
+    def needs(self) -> str:
+        return f"set MDW_{self.source.upper()}_LOCATION"
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         folder = Path(self.location) if self.location else None
         if folder is None or not folder.exists():
             return []
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
-        return [landed for f in files for landed in _land(data_dir, f.read_bytes(), name=f.name, source="ticker_csv")]
+        return [landed for f in files for landed in _land(data_dir, f.read_bytes(), name=f.name, source=self.source)]
+
+
+FEED_TYPES = {"history": HistoryFeed, "snapshots": SnapshotFeed, "api": ApiFeed, "files": FilesFeed}
+
+
+def feed_key(source: str) -> str:
+    return f"{source}_feed"
+
+
+def feed_resource(source: sources.Source) -> dg.ConfigurableResource:
+    """The source's feed, configured from the environment (MDW_<SOURCE>_LOCATION, or _BASE_URL and _ACCESS_KEY)."""
+    env = f"MDW_{source.name.upper()}"
+    if source.feed == "api":
+        return ApiFeed(source=source.name, base_url=dg.EnvVar(f"{env}_BASE_URL"), access_key=dg.EnvVar(f"{env}_ACCESS_KEY"))
+    return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(f"{env}_LOCATION"))
 
 
 RESOURCES = {
     "warehouse": Warehouse(data_dir=dg.EnvVar("MDW_DATA_DIR")),
-    "ecb_feed": EcbFeed(location=dg.EnvVar("MDW_ECB_LOCATION")),
-    "page_feed": PageFeed(location=dg.EnvVar("MDW_PAGE_LOCATION")),
-    "fixer_api": FixerApi(base_url=dg.EnvVar("MDW_FIXER_BASE_URL"), access_key=dg.EnvVar("MDW_FIXER_ACCESS_KEY")),
-    "ticker_csv_feed": TickerCsvFeed(location=dg.EnvVar("MDW_TICKER_CSV_LOCATION")),
+    **{feed_key(name): feed_resource(source) for name, source in sources.SOURCES.items()},
 }

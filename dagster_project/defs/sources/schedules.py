@@ -1,4 +1,5 @@
-"""Schedules: each source is snapshotted when it publishes, in its own time zone.
+"""Schedules: each source of the registry (``dagster_project.sources``) is snapshotted when it publishes, in
+its own time zone.
 
 - ``ecb_daily``: 16:30 Europe/Berlin, Monday to Friday; TARGET closing days are skipped (no publication).
 - ``page_snapshots``: four times a day (08, 12, 16, 20 UTC); each lands a capture and re-parses the day.
@@ -18,28 +19,16 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from dagster_project import pipeline, sessions
+from dagster_project import sessions, sources
 from dagster_project.defs.models.assets import models_for
-from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.defs.sources.partitions import month_partition_key, monthly_partitions
 
 
-def _job(source: str, description: str):
-    selection = [*SOURCE_ASSETS[source], *models_for(pipeline.SOURCE_DATASETS[source])]
-    return dg.define_asset_job(f"{source}_job", selection=selection, partitions_def=monthly_partitions,
-                               description=description)
-
-
-ecb_job = _job("ecb", "Land and parse the ECB reference rates of a month, then that month of the FX models.")
-page_job = _job("page", "Capture the news page, parse its month, then that month of the models.")
-fixer_job = _job("fixer", "Fetch a month's Fixer-style rates, parse them, then that month of the FX models.")
-ticker_csv_job = _job("ticker_csv", "Land and parse ticker CSV exports of a month, then that month of the ticker models.")
-JOBS = [ecb_job, page_job, fixer_job, ticker_csv_job]
-JOB_OF_SOURCE = {"ecb": ecb_job, "page": page_job, "fixer": fixer_job, "ticker_csv": ticker_csv_job}
-
-
-def _local_date(context: dg.ScheduleEvaluationContext, tz: str) -> dt.date:
-    return context.scheduled_execution_time.astimezone(ZoneInfo(tz)).date()
+def _job(source: sources.Source):
+    models = models_for(source.datasets)
+    return dg.define_asset_job(f"{source.name}_job", selection=[*source.assets, *models], partitions_def=monthly_partitions,
+                               description=f"Land and parse {source.name}'s inputs of a month, then that month of "
+                                           f"{', '.join(models)}.")
 
 
 def _request(day: dt.date, context: dg.ScheduleEvaluationContext, job_name: str) -> dg.RunRequest:
@@ -48,43 +37,26 @@ def _request(day: dt.date, context: dg.ScheduleEvaluationContext, job_name: str)
                          tags={"mdw/scheduled_for": day.isoformat()})
 
 
-@dg.schedule(job=ecb_job, cron_schedule="30 16 * * 1-5", execution_timezone="Europe/Berlin",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="ECB reference rates: published about 16:00 CET on TARGET days.")
-def ecb_daily(context: dg.ScheduleEvaluationContext):
-    day = _local_date(context, "Europe/Berlin")
-    if day.weekday() >= 5:
-        return dg.SkipReason(f"{day} is a weekend: the ECB publishes no rates")
-    closed = sessions.target_closed(day)
-    if closed:
-        return dg.SkipReason(f"{day} is a TARGET closing day ({closed}): the ECB publishes no rates")
-    return _request(day, context, "ecb_job")
+def _schedule(source: sources.Source, job) -> dg.ScheduleDefinition:
+    """At the source's publication time in its own time zone; a tick on a day its calendar has no publication
+    (a weekend, a TARGET closing day, an exchange holiday) is skipped with the reason."""
+
+    def evaluate(context: dg.ScheduleEvaluationContext):
+        day = context.scheduled_execution_time.astimezone(ZoneInfo(source.timezone)).date() + dt.timedelta(days=source.day_offset)
+        if source.calendar is not None and not sessions.publication_days(source.calendar, day, day):
+            closed = sessions.target_closed(day) if source.calendar == "TARGET" else None
+            why = f"a TARGET closing day ({closed})" if closed else "a weekend" if day.weekday() >= 5 else "a holiday"
+            return dg.SkipReason(f"{day} is not a {source.calendar} publication day ({why}): {source.name} publishes nothing")
+        return _request(day, context, job.name)
+
+    name = SCHEDULE_NAMES.get(source.name, f"{source.name}_daily")
+    return dg.schedule(name=name, job=job, cron_schedule=source.cron, execution_timezone=source.timezone,
+                       default_status=dg.DefaultScheduleStatus.RUNNING, description=source.schedule)(evaluate)
 
 
-@dg.schedule(job=page_job, cron_schedule="0 8,12,16,20 * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="News page: a capture four times a day; each re-parses the day's partition.")
-def page_snapshots(context: dg.ScheduleEvaluationContext):
-    return _request(_local_date(context, "UTC"), context, "page_job")
-
-
-@dg.schedule(job=fixer_job, cron_schedule="10 0 * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Fixer-style API: yesterday's rates, once the day is over (needs MDW_FIXER_* settings).")
-def fixer_daily(context: dg.ScheduleEvaluationContext):
-    return _request(_local_date(context, "UTC") - dt.timedelta(days=1), context, "fixer_job")
-
-
-@dg.schedule(job=ticker_csv_job, cron_schedule="30 18 * * 1-5", execution_timezone="America/New_York",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Ticker CSV exports: after the NYSE close, on sessions only.")
-def ticker_csv_daily(context: dg.ScheduleEvaluationContext):
-    day = _local_date(context, "America/New_York")
-    if not sessions.is_session("XNYS", day):
-        return dg.SkipReason(f"{day} is not an XNYS session: no closes to export")
-    return _request(day, context, "ticker_csv_job")
-
-
-SCHEDULES = [ecb_daily, page_snapshots, fixer_daily, ticker_csv_daily]
-SCHEDULE_OF_SOURCE = {"ecb": ecb_daily.name, "page": page_snapshots.name, "fixer": fixer_daily.name,
-                      "ticker_csv": ticker_csv_daily.name}
+SCHEDULE_NAMES = {"page": "page_snapshots"}  # the others are <source>_daily
+JOB_OF_SOURCE = {name: _job(source) for name, source in sources.SOURCES.items()}
+JOBS = list(JOB_OF_SOURCE.values())
+SCHEDULE_OF_SOURCE_DEF = {name: _schedule(source, JOB_OF_SOURCE[name]) for name, source in sources.SOURCES.items()}
+SCHEDULES = list(SCHEDULE_OF_SOURCE_DEF.values())
+SCHEDULE_OF_SOURCE = {name: schedule.name for name, schedule in SCHEDULE_OF_SOURCE_DEF.items()}

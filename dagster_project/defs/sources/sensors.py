@@ -13,7 +13,7 @@ import shutil
 
 import dagster as dg
 
-from dagster_project import landing, pipeline, storage
+from dagster_project import landing, pipeline, sources, storage
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.defs.sources.partitions import range_tags
@@ -64,7 +64,7 @@ def run_requests_for(landed: list[tuple[str, pipeline.Landed]]) -> list[dg.RunRe
         requests.append(dg.RunRequest(
             run_key=f"{item.raw.rel_key}",
             asset_selection=[dg.AssetKey(k) for k in SOURCE_ASSETS[item.raw.source]
-                             + models_for(pipeline.SOURCE_DATASETS[item.raw.source])],
+                             + models_for(sources.SOURCE_DATASETS[item.raw.source])],
             tags={**range_tags(min(dates), max(dates)), "mdw/inbox_file": name},
         ))
     return requests
