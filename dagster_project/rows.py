@@ -103,7 +103,6 @@ class Snapshot:
     rates: pl.DataFrame
     tickers: pl.DataFrame
     rejects: list[Reject] = field(default_factory=list)
-    title: str | None = None
 
     @property
     def dates(self) -> list[dt.date]:

@@ -233,7 +233,7 @@ class MartStats:
     seconds: float
     first: str | None
     last: str | None
-    preview: str
+    preview: object  # the newest rows (a polars frame), or None
     months: list[dt.date] = field(default_factory=list)
 
 
@@ -307,24 +307,13 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
         if written:
             rows, first, last = con.execute(
                 f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()
-            preview = markdown_table(con.execute(f"select * from {built} order by {key} desc limit 10").pl())
+            preview = con.execute(f"select * from {built} order by {key} desc limit 10").pl()
         else:
-            rows, first, last, preview = 0, None, None, "(no rows)"
+            rows, first, last, preview = 0, None, None, None
     finally:
         con.close()
         shutil.rmtree(staging, ignore_errors=True)
     return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
-
-
-def markdown_table(frame) -> str:
-    """A polars frame as a Markdown table (for Dagster metadata)."""
-    if frame.height == 0:
-        return "(no rows)"
-    cols = frame.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.iter_rows():
-        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
-    return "\n".join(lines)
 
 
 def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import page_builder
 import pytest
 from conftest import BUNDLED_ECB, BUNDLED_PAGE, UTC
 from typer.testing import CliRunner
@@ -141,10 +142,9 @@ def test_the_source_is_the_most_trusted_unless_named(data_dir):
 
 
 def _page(data_dir, day: dt.date, rates: dict[str, str]) -> None:
-    from dagster_project.adapters import page
 
     captured = dt.datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    pipeline.land_input(data_dir, page.render("EUR", list(rates.items()), []).encode(),
+    pipeline.land_input(data_dir, page_builder.render("EUR", list(rates.items()), []).encode(),
                         name=f"{captured:%Y%m%dT%H%M%SZ}.txt", source="page", captured_at=captured)
 
 

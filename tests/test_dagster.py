@@ -82,7 +82,9 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
         fx = {e.asset_key.to_user_string(): e.materialization.metadata for e in models.get_asset_materialization_events()}
         assert fx["fx_rates"]["dagster/row_count"].value == 8 * 30 + 168
         assert fx["ticker_quotes"]["first"].value == "2024-11-27"
-        assert fx["fx_rates"]["newest_rows"].value.count("| 2024-11-29 | ecb |") == 10
+        newest = fx["fx_rates"]["newest_rows"].value  # a typed table the UI renders
+        assert [(r.data["date"], r.data["source"]) for r in newest.records] == [("2024-11-29", "ecb")] * 10
+        assert {c.name: c.type for c in newest.schema.columns}["rate"] == "float"
         files = sorted(p.relative_to(data_dir / "warehouse" / "marts").as_posix()
                        for p in (data_dir / "warehouse" / "marts").rglob("*.parquet") if "charts" not in p.parts)
         assert files == [f"{m}/month=2024-11/data.parquet" for m in ("fx_daily_change", "fx_rates", "ticker_daily_change", "ticker_quotes")]

@@ -1,5 +1,6 @@
 """Page adapter: the seed page format, its tolerated variations, and what it refuses."""
 
+import page_builder
 import pytest
 from conftest import BUNDLED_PAGE, PAGE_CAPTURED, seed_blocks
 
@@ -117,6 +118,6 @@ def test_ticker_with_a_missing_line_is_quarantined():
 def test_render_roundtrip():
     rates = [("USD", "1.05"), ("JPY", "159.9")]
     tickers = [("ABC", "-0.10", "9.90", "-1.00%")]
-    snap = parse(page.render("EUR", rates, tickers, body="Some text.").encode())
+    snap = parse(page_builder.render("EUR", rates, tickers, body="Some text.").encode())
     assert list(zip(snap.rates["currency"], snap.rates["rate_text"])) == rates
     assert snap.tickers.row(0, named=True)["change_pct"] == -1.0

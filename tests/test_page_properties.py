@@ -3,6 +3,7 @@
 import datetime as dt
 import string
 
+import page_builder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,7 @@ def test_rendered_pages_parse_back_to_the_same_rows(base, rates, tickers):
     if not rate_rows:
         return
     strip = [(s, ch, pr, f"{pct}%") for s, ch, pr, pct in tickers if float(pr) > 0]
-    snap = page.parse(page.render(base, rate_rows, strip, body="Free text.").encode(), captured_at=CAPTURED)
+    snap = page.parse(page_builder.render(base, rate_rows, strip, body="Free text.").encode(), captured_at=CAPTURED)
     assert set(snap.rates["base"]) == {base}
     assert list(zip(snap.rates["currency"], snap.rates["rate_text"])) == rate_rows
     assert list(zip(snap.tickers["symbol"], snap.tickers["change_text"], snap.tickers["price_text"], snap.tickers["change_pct_text"])) == strip
@@ -37,7 +38,7 @@ def test_rendered_pages_parse_back_to_the_same_rows(base, rates, tickers):
 @settings(max_examples=200, deadline=None)
 @given(cut=st.integers(min_value=0, max_value=400), junk=st.binary(max_size=20), at=st.integers(min_value=0, max_value=400))
 def test_mutated_pages_never_crash_with_anything_but_parse_error(cut, junk, at):
-    good = page.render("EUR", [("USD", "1.055851"), ("JPY", "159.876961")], [("BP", "0.1700", "29.13", "+0.58%")]).encode()
+    good = page_builder.render("EUR", [("USD", "1.055851"), ("JPY", "159.876961")], [("BP", "0.1700", "29.13", "+0.58%")]).encode()
     mutated = good[:at] + junk + good[at:cut] if cut > at else good[:cut] + junk
     try:
         snap = page.parse(mutated, captured_at=CAPTURED)

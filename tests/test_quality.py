@@ -9,12 +9,12 @@ import math
 import random
 
 import dagster as dg
+import page_builder
 import polars as pl
 import pytest
 from conftest import BUNDLED_PAGE, FIXTURES
 
 from dagster_project import checking, pipeline, quality, sqlmodels, storage
-from dagster_project.adapters import page
 from dagster_project.rows import RATE_SCHEMA
 
 UTC = dt.UTC
@@ -28,7 +28,7 @@ BASE_RATES = {"USD": "1.055851", "GBP": "0.832623", "JPY": "159.891234", "CHF": 
 
 def add_page(data_dir, day: dt.date, rates: dict[str, str], tickers=(), hour: int = 12) -> None:
     captured = dt.datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-    text = page.render("EUR", list(rates.items()), list(tickers))
+    text = page_builder.render("EUR", list(rates.items()), list(tickers))
     pipeline.land_input(data_dir, text.encode(), name=f"{captured:%Y%m%dT%H%M%SZ}.txt", source="page", captured_at=captured)
     pipeline.parse_partitions(data_dir, "page", [day])
 
@@ -364,14 +364,14 @@ def test_a_blocking_check_stops_the_models_in_the_same_run(data_dir):
     pages = data_dir / "pages"
     pages.mkdir()
     strip = [("BP", "0.1700", "29.13", "+0.59%")]
-    (pages / "20241127T120000Z.txt").write_text(page.render("EUR", list(BASE_RATES.items()), strip))
+    (pages / "20241127T120000Z.txt").write_text(page_builder.render("EUR", list(BASE_RATES.items()), strip))
     models = ["fx_rates", "fx_daily_change", "ticker_quotes", "ticker_daily_change"]
     with dg.instance_for_test() as instance:
         ok = dg.materialize(everything, resources=resources, instance=instance, partition_key=MONTH,
                             selection=["raw_page", "page_rates", "page_tickers", *models])
         assert ok.success and ok.asset_materializations_for_node("fx_rates")
         # the next capture of the month holds one code of nine: the month's re-run is blocked before the models
-        (pages / "20241128T120000Z.txt").write_text(page.render("EUR", [("USD", "1.05")], strip))
+        (pages / "20241128T120000Z.txt").write_text(page_builder.render("EUR", [("USD", "1.05")], strip))
         broken = dg.materialize(everything, resources=resources, instance=instance, partition_key=MONTH,
                                 selection=["raw_page", "page_rates", "page_tickers", *models], raise_on_error=False)
         structure = next(e for e in broken.get_asset_check_evaluations()

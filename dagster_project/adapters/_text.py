@@ -57,10 +57,3 @@ def number_problem(text: str, *, positive: bool) -> str | None:
     if _COMMA_DECIMAL.fullmatch(text):
         return f"comma decimal in {text!r}: ambiguous, not read"
     return f"not a number: {text!r}"
-
-
-def significant_digits(text: str) -> int:
-    """Significant digits of a published decimal: '0.0004' -> 1, '0.034944' -> 5, '62' -> 2."""
-    mantissa = text.lstrip("+-").lower().split("e")[0]
-    digits = mantissa.replace(".", "").lstrip("0")
-    return len(digits) if digits else 0

@@ -98,7 +98,7 @@ def _parse_csv(data: bytes, captured_at: dt.datetime, file: str | None,
     if window is not None:  # the whole file is read (and its structure checked); only the window is unpivoted
         wide = wide.filter(pl.col("date").is_between(*window))
         if not wide.height:
-            return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), empty(TICKER_SCHEMA), [], title="ECB euro reference rates")
+            return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), empty(TICKER_SCHEMA), [])
     long = (
         wide.unpivot(index=["date", "line"], on=codes, variable_name="currency", value_name="rate_text")
         .with_columns(pl.col("rate_text").str.strip_chars())
@@ -125,7 +125,7 @@ def _parse_csv(data: bytes, captured_at: dt.datetime, file: str | None,
         pl.lit(None, dtype=pl.String).alias("raw_file"),
         pl.col("line").cast(pl.Int64),
     ).cast(RATE_SCHEMA)
-    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects, title="ECB euro reference rates")
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
 
 
 def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snapshot:
@@ -161,7 +161,7 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
     if not found_day:
         raise ParseError("no <Cube time='YYYY-MM-DD'> element: not an ECB rates XML", file=file)
     rates = rates_frame(SOURCE, captured_at, BASE, dates, codes, texts, [None] * len(codes))
-    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects, title="ECB euro reference rates")
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

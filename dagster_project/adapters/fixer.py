@@ -82,7 +82,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
         texts.append(rate_text)
         lines.append(line)
     rates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, lines)
-    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects, title=f"Fixer-style rates {day}")
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

@@ -91,7 +91,6 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
     lines = [clean(raw) for raw in text.split("\n")]
     day = captured_at.date()
 
-    title = next((ln for ln in lines if ln), None)
     marker_at = next((i for i, ln in enumerate(lines) if _BASE_MARKER.fullmatch(ln)), None)
     if marker_at is None:
         raise ParseError("no base marker line like 'EUR -' before the rates block", file=file)
@@ -129,7 +128,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
     tickers, ticker_rejects = _parse_strip(lines, i, day=day, captured_at=captured_at, exchange=exchange)
     rejects.extend(ticker_rejects)
     rates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, numbers)
-    return Snapshot(SOURCE, captured_at, rates, tickers, rejects, title=title)
+    return Snapshot(SOURCE, captured_at, rates, tickers, rejects)
 
 
 def resolve_duplicates(candidates: list[tuple[str, str, int]]):
@@ -202,18 +201,6 @@ def _parse_strip(lines: list[str], start: int, *, day: dt.date, captured_at: dt.
             "raw_file": None, "line": at,
         })
     return pl.DataFrame(rows, schema=TICKER_SCHEMA), rejects
-
-
-def render(base: str, rates: list[tuple[str, str]], tickers: list[tuple[str, str, str, str]], *,
-           title: str = "Market snapshot", body: str = "") -> str:
-    """Write a page in the format `parse` reads (used for bundled data and property tests)."""
-    out = [title, "", f"{base} -"]
-    out += [f"{code} {text}" for code, text in rates]
-    for symbol, change, price, pct in tickers:
-        out += [f"  • {symbol}", "", f"    {change}", "", f"    {price}", "", f"    {pct}", ""]
-    if body:
-        out += [body]
-    return "\n".join(out) + "\n"
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

@@ -88,7 +88,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
     if not rows and not rejects:
         raise ParseError("no ticker rows", file=file)
     tickers, off_session = _sessions_only(pl.DataFrame(rows, schema=TICKER_SCHEMA), exchange)
-    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects + off_session, title="ticker history CSV")
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects + off_session)
 
 
 def _sessions_only(tickers: pl.DataFrame, exchange: str) -> tuple[pl.DataFrame, list[Reject]]:
@@ -159,7 +159,7 @@ def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot
         pl.col("line").cast(pl.Int64),
     ).cast(TICKER_SCHEMA)
     tickers, off_session = _sessions_only(tickers, exchange)
-    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, off_session, title="ticker history CSV")
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, off_session)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

@@ -12,6 +12,7 @@ import os
 import dagster as dg
 
 from dagster_project import charts, checking, quality, sources, sqlmodels, storage
+from dagster_project.defs import metadata
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import Warehouse
 
@@ -80,7 +81,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
             "seconds": round(stats.seconds, 3),
             "path": dg.MetadataValue.path(str(sqlmodels.mart_root(warehouse.path, name))),
             # a ranged run's metadata is copied onto every partition's event: the large items for short runs only
-            **({"newest_rows": dg.MetadataValue.md(stats.preview),
+            **({"newest_rows": metadata.table(stats.preview),
                 "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
                 **_pictures(name, warehouse.path)} if short else {}),
         })
@@ -100,7 +101,7 @@ def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     ).pl()
     con.close()
     return dg.MaterializeResult(metadata={
-        "pairs_on_newest_date": dg.MetadataValue.md(sqlmodels.markdown_table(pairs)),
+        "pairs_on_newest_date": metadata.table(pairs),
         "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql('fx_cross_rates')}\n```"),
     })
 

@@ -18,7 +18,8 @@ import warnings
 import dagster as dg
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
-from dagster_project import checking, findings, quality, sqlmodels, storage
+from dagster_project import checking, findings, quality, storage
+from dagster_project.defs import metadata
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import Warehouse
 from dagster_project.defs.sources.schedules import SCHEDULE_OF_SOURCE
@@ -30,7 +31,7 @@ AS_OF_TAG = "mdw/as_of"  # run tag: judge freshness as of this ISO time instead 
 def _result(asset: str, outcome: checking.Outcome, partitions: int | None) -> dg.AssetCheckResult:
     found = outcome.findings
     by_severity = {s: int((found["severity"] == s).sum()) for s in findings.SEVERITIES} if found.height else {}
-    metadata = {
+    meta = {
         "findings": found.height,
         "errors": by_severity.get("ERROR", 0),
         "warnings": by_severity.get("WARN", 0),
@@ -39,25 +40,25 @@ def _result(asset: str, outcome: checking.Outcome, partitions: int | None) -> dg
         "rule": outcome.check.description,
     }
     if partitions is not None:
-        metadata["months_checked"] = partitions
+        meta["months_checked"] = partitions
     if found.height:
         shown = found.head(PREVIEW_ROWS).select("severity", "date", "source", "subject", "observed", "expected", "detail")
         more = f"\n\n… and {found.height - PREVIEW_ROWS} more: `mdw checks --check {outcome.check.name}`" \
             if found.height > PREVIEW_ROWS else ""
-        metadata["findings_table"] = dg.MetadataValue.md(sqlmodels.markdown_table(shown) + more)
+        meta["findings_table"] = dg.MetadataValue.md(metadata.markdown(shown) + more)
         dates = found["date"]
-        metadata["sources"] = ",".join(sorted(set(found["source"])))
-        metadata["first_date"] = str(dates.min())
-        metadata["last_date"] = str(dates.max())
+        meta["sources"] = ",".join(sorted(set(found["source"])))
+        meta["first_date"] = str(dates.min())
+        meta["last_date"] = str(dates.max())
     if outcome.error:
-        metadata["error"] = outcome.error
+        meta["error"] = outcome.error
     severity = outcome.severity
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=outcome.check.name,
         passed=severity is None,
         severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
-        metadata=metadata,
+        metadata=meta,
         description=outcome.error or _describe(found),
     )
 

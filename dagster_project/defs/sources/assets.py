@@ -12,7 +12,8 @@ import inspect
 
 import dagster as dg
 
-from dagster_project import landing, pipeline, quality, sessions, sources, sqlmodels, storage
+from dagster_project import landing, pipeline, quality, sessions, sources, storage
+from dagster_project.defs import metadata
 from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
 from dagster_project.defs.sources.resources import FEED_TYPES, Warehouse, feed_key
 
@@ -86,8 +87,8 @@ def _metadata(context: dg.AssetExecutionContext, stats: pipeline.ParseStats, dat
             last = newest.get_column("date").max()
             rows = newest.filter(newest.get_column("date") == last)
             cols = [c for c in rows.columns if c not in ("captured_at", "raw_file", "source")]
-            meta["newest_rows"] = dg.MetadataValue.md(f"{last}, {rows.height} rows:\n\n"
-                                                      + sqlmodels.markdown_table(rows.select(cols).head(10)))
+            meta["newest_date"] = str(last)
+            meta["newest_rows"] = metadata.table(rows.select(cols).head(10))
     return meta
 
 
