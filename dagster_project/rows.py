@@ -130,6 +130,36 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+def resolve_duplicate_codes(quotes: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
+    """The one rule for a code quoted twice on a date, in every adapter: the same text -> keep the first line,
+    the others are rejected as duplicates; different texts -> keep none (which one is right cannot be known).
+
+    ``quotes`` has ``date, currency, rate_text, line`` (other columns ride along); returns the kept rows in
+    their original order and a Reject per dropped line."""
+    if not quotes.height:
+        return quotes, []
+    ranked = quotes.with_row_index("_order").with_columns(
+        pl.len().over("date", "currency").alias("_n"),
+        pl.col("rate_text").n_unique().over("date", "currency").alias("_texts"),
+        pl.col("_order").rank("ordinal").over("date", "currency").alias("_nth"),
+        pl.col("line").min().over("date", "currency").alias("_first"),
+        pl.col("line").cast(pl.String).str.join(", ").over("date", "currency").alias("_lines")
+        if quotes.schema["line"] != pl.Null else pl.lit("").alias("_lines"),
+    )
+    keep = (ranked["_n"] == 1) | ((ranked["_texts"] == 1) & (ranked["_nth"] == 1))
+    rejects = []
+    for r in ranked.filter(~keep).iter_rows(named=True):
+        text = f"{r['currency']} {r['rate_text']}"
+        if r["_texts"] == 1:
+            reason = f"{r['currency']} on {r['date']}: duplicate of line {r['_first']} (same value), dropped"
+        else:
+            reason = (f"{r['currency']} quoted {r['_n']} times with different values on {r['date']} "
+                      f"(lines {r['_lines']}): all dropped")
+        rejects.append(Reject(r["line"], text, reason, r["date"]))
+    kept = ranked.filter(keep).sort("_order").drop("_order", "_n", "_texts", "_nth", "_first", "_lines")
+    return kept, rejects
+
+
 def rates_frame(
     source: str,
     captured_at: dt.datetime,
@@ -138,10 +168,11 @@ def rates_frame(
     currencies: list[str],
     rate_texts: list[str],
     lines: list[int | None],
-) -> pl.DataFrame:
-    """Build a RATE_SCHEMA frame from parallel columns; ``rate`` is parsed from the published text."""
+) -> tuple[pl.DataFrame, list[Reject]]:
+    """Build a RATE_SCHEMA frame from parallel columns (``rate`` parsed from the published text), with the
+    duplicate-code rule applied: the kept rows, and a Reject for each line it dropped."""
     n = len(currencies)
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {
             "source": [source] * n,
             "date": dates,
@@ -155,6 +186,7 @@ def rates_frame(
         },
         schema=RATE_SCHEMA,
     )
+    return resolve_duplicate_codes(frame)
 
 
 def utc(ts: dt.datetime) -> dt.datetime:

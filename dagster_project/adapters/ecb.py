@@ -18,7 +18,17 @@ from xml.etree import ElementTree
 import polars as pl
 
 from dagster_project.adapters._text import DECIMAL, decode, number_problem
-from dagster_project.rows import RATE_SCHEMA, TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, rates_frame, utc
+from dagster_project.rows import (
+    RATE_SCHEMA,
+    TICKER_SCHEMA,
+    ParseError,
+    Reject,
+    Snapshot,
+    empty,
+    rates_frame,
+    resolve_duplicate_codes,
+    utc,
+)
 
 SOURCE = "ecb"
 BASE = "EUR"
@@ -70,8 +80,8 @@ def _parse_csv(data: bytes, captured_at: dt.datetime, file: str | None,
         raise ParseError(f"header has columns that are not currency codes: {bad[:5]}", file=file, line=1)
     if not codes:
         raise ParseError("header names no currency columns", file=file, line=1)
-    if len(set(codes)) != len(codes):
-        raise ParseError("header names a currency twice", file=file, line=1)
+    columns = [f"{c}#{k}" if codes[:k].count(c) else c for k, c in enumerate(codes)]  # a code named twice: kept apart, then the rule
+    header = ["Date", *columns, *header[len(codes) + 1:]]
     for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
             raise ParseError(f"row has {len(row)} cells, header has {len(header)}", file=file, line=lineno)
@@ -79,7 +89,7 @@ def _parse_csv(data: bytes, captured_at: dt.datetime, file: str | None,
         wide = pl.read_csv(
             io.StringIO(text), has_header=False, skip_rows=1, infer_schema=False,
             new_columns=header, truncate_ragged_lines=True,
-        ).select(["Date", *codes])
+        ).select(["Date", *columns])
     except (pl.exceptions.PolarsError, ValueError) as exc:
         raise ParseError(f"unreadable CSV: {str(exc).splitlines()[0]}", file=file) from None
     wide = wide.with_row_index("line", offset=2).filter(pl.col("Date").str.strip_chars() != "")
@@ -100,18 +110,19 @@ def _parse_csv(data: bytes, captured_at: dt.datetime, file: str | None,
         if not wide.height:
             return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), empty(TICKER_SCHEMA), [])
     long = (
-        wide.unpivot(index=["date", "line"], on=codes, variable_name="currency", value_name="rate_text")
-        .with_columns(pl.col("rate_text").str.strip_chars())
+        wide.unpivot(index=["date", "line"], on=columns, variable_name="currency", value_name="rate_text")
+        .with_columns(pl.col("rate_text").str.strip_chars(), pl.col("currency").str.split("#").list.first())
         .filter(pl.col("rate_text").is_not_null() & (pl.col("rate_text") != "") & (pl.col("rate_text") != "N/A"))
     )
     value = pl.col("rate_text").cast(pl.Float64, strict=False)
     ok = pl.col("rate_text").str.contains(_DECIMAL_RE) & value.is_finite() & (value > 0)
-    good = long.filter(ok).sort(["date", "currency"], descending=[True, False])
+    good, duplicates = resolve_duplicate_codes(long.filter(ok)) if len(set(codes)) != len(codes) else (long.filter(ok), [])
+    good = good.sort(["date", "currency"], descending=[True, False])
     rejects = [
         Reject(r["line"], f"{r['date']} {r['currency']} {r['rate_text']}",
                f"{r['currency']}: {number_problem(r['rate_text'], positive=True)}", r["date"])
         for r in long.filter(~ok).iter_rows(named=True)
-    ]
+    ] + duplicates
     if not good.height and not rejects:
         raise ParseError("no rates in the file", file=file)
     rates = good.select(
@@ -142,16 +153,12 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
             continue
         found_day = True
         day = _parse_date(cube.attrib["time"], file, None)
-        seen: set[str] = set()
         for child in cube:
             code = child.attrib.get("currency", "")
             value = child.attrib.get("rate", "").strip()
             if len(code) != _CODE_LEN or not code.isalpha() or not code.isupper():
                 rejects.append(Reject(None, f"{day} {code} {value}", f"bad currency code {code!r}", day))
                 continue
-            if code in seen:
-                raise ParseError(f"{code} quoted twice on {day}", file=file)
-            seen.add(code)
             if problem := number_problem(value, positive=True):
                 rejects.append(Reject(None, f"{day} {code} {value}", f"{code}: {problem}", day))
                 continue
@@ -160,8 +167,8 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
             texts.append(value)
     if not found_day:
         raise ParseError("no <Cube time='YYYY-MM-DD'> element: not an ECB rates XML", file=file)
-    rates = rates_frame(SOURCE, captured_at, BASE, dates, codes, texts, [None] * len(codes))
-    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
+    rates, duplicates = rates_frame(SOURCE, captured_at, BASE, dates, codes, texts, [None] * len(codes))
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects + duplicates)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

@@ -23,13 +23,14 @@ class ProviderError(ParseError):
     """The API answered, but with {"success": false, "error": …}."""
 
 
-def _number_texts(text: str) -> dict[str, tuple[str, int]]:
-    """The literal number text and line of each ``"CCY": number`` pair in the rates object."""
-    out: dict[str, tuple[str, int]] = {}
+def _number_texts(text: str) -> dict[str, list[tuple[str, int]]]:
+    """The literal number texts and lines of each ``"CCY": number`` pair in the rates object, in order (a code
+    given twice has two)."""
+    out: dict[str, list[tuple[str, int]]] = {}
     start = text.find('"rates"')
     for m in re.finditer(r'"([^"\\]{1,12})"\s*:\s*([^,}\s]+)', text[start:] if start >= 0 else ""):
         line = text.count("\n", 0, start + m.start()) + 1
-        out.setdefault(m.group(1), (m.group(2), line))
+        out.setdefault(m.group(1), []).append((m.group(2), line))
     return out
 
 
@@ -37,7 +38,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
     captured_at = utc(captured_at)
     text = decode(data, file)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_Pairs)
     except json.JSONDecodeError as exc:
         hint = " (an HTML page where JSON was expected)" if text.lstrip().startswith("<") else ""
         raise ParseError(f"not JSON{hint}: {exc.msg}", file=file, line=exc.lineno) from None
@@ -67,8 +68,9 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
     literal = _number_texts(text)
     codes, texts, lines = [], [], []
     rejects: list[Reject] = []
-    for code, value in doc["rates"].items():
-        rate_text, line = literal.get(code, (json.dumps(value), None))
+    for code, value in doc["rates"].pairs:  # every pair, a code given twice included: rates_frame's rule decides
+        found = literal.get(code)
+        rate_text, line = found.pop(0) if found else (json.dumps(value), None)
         if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
             rejects.append(Reject(line, f"{code}: {rate_text}", f"currency code {code!r} is not an upper-case ISO code", day))
             continue
@@ -81,8 +83,17 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
         codes.append(code)
         texts.append(rate_text)
         lines.append(line)
-    rates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, lines)
-    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
+    rates, duplicates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, lines)
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects + duplicates)
+
+
+class _Pairs(dict):
+    """A JSON object that also keeps its key-value pairs in order, a key given twice included (a plain dict keeps
+    only the last, silently)."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.pairs = list(pairs)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:

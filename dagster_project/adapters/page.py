@@ -116,38 +116,18 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
         else:
             candidates.append((code, value, i))
 
-    kept, dup_rejects = resolve_duplicates(candidates)
-    rejects.extend(Reject(n, text, reason, day) for n, text, reason in dup_rejects)
-    codes = [c for c, _, _ in kept]
-    texts = [t for _, t, _ in kept]
-    numbers = [n for _, _, n in kept]
-
+    codes = [c for c, _, _ in candidates]
+    texts = [t for _, t, _ in candidates]
+    numbers = [n for _, _, n in candidates]
     if not codes:
         raise ParseError(f"no readable 'CCY rate' lines after the '{base} -' marker", file=file, line=marker_at + 1)
 
     tickers, ticker_rejects = _parse_strip(lines, i, day=day, captured_at=captured_at, exchange=exchange)
     rejects.extend(ticker_rejects)
-    rates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, numbers)
-    return Snapshot(SOURCE, captured_at, rates, tickers, rejects)
-
-
-def resolve_duplicates(candidates: list[tuple[str, str, int]]):
-    """A code quoted twice: same value -> keep the first; different values -> keep neither (ambiguous)."""
-    by_code: dict[str, list[tuple[str, str, int]]] = {}
-    for cand in candidates:
-        by_code.setdefault(cand[0], []).append(cand)
-    kept, rejects = [], []
-    for code, quotes in by_code.items():
-        values = {text for _, text, _ in quotes}
-        if len(values) == 1:
-            kept.append(quotes[0])
-            rejects += [(n, f"{code} {t}", f"duplicate of line {quotes[0][2]} (same value), dropped") for _, t, n in quotes[1:]]
-        else:
-            where = ", ".join(str(n) for _, _, n in quotes)
-            rejects += [(n, f"{code} {t}", f"{code} quoted {len(quotes)} times with different values (lines {where}): all dropped")
-                        for _, t, n in quotes]
-    kept.sort(key=lambda q: q[2])
-    return kept, rejects
+    rates, duplicates = rates_frame(SOURCE, captured_at, base, [day] * len(codes), codes, texts, numbers)
+    if not rates.height:
+        raise ParseError(f"no readable 'CCY rate' lines after the '{base} -' marker", file=file, line=marker_at + 1)
+    return Snapshot(SOURCE, captured_at, rates, tickers, rejects + duplicates)
 
 
 def _parse_strip(lines: list[str], start: int, *, day: dt.date, captured_at: dt.datetime, exchange: str):
