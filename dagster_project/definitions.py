@@ -10,7 +10,8 @@ import dagster as dg
 from dagster_project.defs.models import definitions as models
 from dagster_project.defs.quality import definitions as quality
 from dagster_project.defs.sources import definitions as sources
+from dagster_project.defs.sources.resources import FEED_ENV_DEFAULTS
 from dagster_project.settings import apply_env_defaults
 
-apply_env_defaults()
+apply_env_defaults(FEED_ENV_DEFAULTS)  # a new source's feed is "not configured" until its variable is set
 defs = dg.Definitions.merge(sources.defs, models.defs, quality.defs)

@@ -32,8 +32,10 @@ TICKER_HISTORY = ("2004-01-02", "2005-12-30")
 DAGSTER_DEFAULTS = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
 
 
-def apply_env_defaults() -> None:
-    for name, value in {**DEFAULTS, **DAGSTER_DEFAULTS}.items():
+def apply_env_defaults(extra: dict[str, str] | None = None) -> None:
+    """Set every MDW_* default (and ``extra`` ones) that the environment does not set; the Dagster home follows
+    the data dir."""
+    for name, value in {**(extra or {}), **DEFAULTS, **DAGSTER_DEFAULTS}.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("DAGSTER_HOME", str(Path(os.environ["MDW_DATA_DIR"]).resolve() / "dagster_home"))
 

@@ -182,12 +182,21 @@ def feed_key(source: str) -> str:
     return f"{source}_feed"
 
 
-def feed_resource(source: sources.Source) -> dg.ConfigurableResource:
-    """The source's feed, configured from the environment (MDW_<SOURCE>_LOCATION, or _BASE_URL and _ACCESS_KEY)."""
+def feed_env_vars(source: sources.Source) -> list[str]:
+    """The variables configuring a source's feed: MDW_<SOURCE>_LOCATION, or _BASE_URL and _ACCESS_KEY for an API."""
     env = f"MDW_{source.name.upper()}"
+    return [f"{env}_BASE_URL", f"{env}_ACCESS_KEY"] if source.feed == "api" else [f"{env}_LOCATION"]
+
+
+def feed_resource(source: sources.Source) -> dg.ConfigurableResource:
+    """The source's feed, configured from the environment (an unset variable: the feed is not configured)."""
+    names = feed_env_vars(source)
     if source.feed == "api":
-        return ApiFeed(source=source.name, base_url=dg.EnvVar(f"{env}_BASE_URL"), access_key=dg.EnvVar(f"{env}_ACCESS_KEY"))
-    return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(f"{env}_LOCATION"))
+        return ApiFeed(source=source.name, base_url=dg.EnvVar(names[0]), access_key=dg.EnvVar(names[1]))
+    return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(names[0]))
+
+
+FEED_ENV_DEFAULTS = {name: "" for source in sources.SOURCES.values() for name in feed_env_vars(source)}
 
 
 RESOURCES = {
