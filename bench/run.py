@@ -272,11 +272,16 @@ def query_latency(data: Path) -> list[tuple]:
 
 
 def main() -> None:
-    from bench import history
+    from bench import history, postgres
 
     started = time.perf_counter()
     history_rows = history.measure()
     print(history.table(history_rows), flush=True)
+    try:
+        pg_rows = postgres.backfill_postgres_vs_sqlite()
+    except FileNotFoundError as exc:  # no Postgres server binaries on this machine
+        pg_rows = [("Dagster on Postgres", f"not measured: {exc}")]
+    print(pg_rows, flush=True)
     with tempfile.TemporaryDirectory(prefix="mdw-bench-") as tmp_name:
         tmp = Path(tmp_name)
         data = tmp / "ecb"
@@ -302,7 +307,10 @@ def main() -> None:
         "| " + " | ".join(str(c) for c in r) + " |" for r in rows) + "\n"
     scale = ("## History at scale (issue 11)\n\nThrough the real `mdw` commands in fresh processes and data dirs, "
              "on the embedded default (SQLite Dagster home); `python -m bench.history` runs this part alone.\n\n"
-             + history.table(history_rows) + "\n## Against the floor and the alternatives\n\n")
+             + history.table(history_rows)
+             + "\n## Dagster on Postgres (issue 12)\n\nA throwaway Postgres 15 on this machine (`python -m bench.postgres`).\n\n"
+             + "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in pg_rows) + "\n"
+             + "\n## Against the floor and the alternatives\n\n")
     RESULTS.write_text(header + scale + table)
     print(header + scale + table)
 

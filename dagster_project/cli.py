@@ -88,10 +88,19 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
+def _instance():
+    """The project's Dagster instance; an unreachable instance database is one line and exit 2."""
+    try:
+        return runner.instance()
+    except runner.InstanceUnavailable as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
 def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list[tuple[str, float, object]]:
     """Execute (label, assets, start, end) runs with a progress bar; stop at the first failure."""
 
-    inst = runner.instance()
+    inst = _instance()
     for run_id in runner.fail_interrupted_runs(inst):
         console.print(f"[yellow]run {run_id} was interrupted (its process is gone): marked failed[/yellow]")
     results = []
@@ -233,7 +242,7 @@ def backfill(
         console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
         raise typer.Exit(2)
     started = time.perf_counter()
-    inst = runner.instance()
+    inst = _instance()
     assets = [a for s in chosen for a in SOURCE_ASSETS[s]]
     model_assets = models_for({d for s in chosen for d in SOURCE_DATASETS[s]}) if models else []
     total = len(storage.months_between(first, last))
@@ -592,7 +601,7 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
     """Start the Dagster UI (webserver and daemon) with the project's Dagster home."""
 
 
-    runner.instance()
+    _instance()
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "dagster_project.definitions"]
     # Ctrl-C must reach dagster dev even when we were started from a shell that ignores SIGINT in background
     # jobs (an ignored signal stays ignored across exec): dagster dev then stops its webserver, daemon and

@@ -6,13 +6,15 @@ import datetime as dt
 import fcntl
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dagster as dg
+import sqlalchemy
 
 from dagster_project import storage
 from dagster_project.definitions import defs
 from dagster_project.defs.sources.partitions import month_partition_key, range_tags
-from dagster_project.settings import apply_env_defaults
+from dagster_project.settings import DAGSTER_PG_ENV, apply_env_defaults, redacted_pg_url
 
 PID_TAG = "mdw/pid"  # the process running an in-process run: lets a later mdw tell an interrupted run
 
@@ -23,7 +25,20 @@ telemetry:
 nux:
   enabled: false  # no "Join the Dagster community" dialog on a fresh home
 """
+# With MDW_DAGSTER_PG_URL set: runs, event logs and schedules in Postgres (dagster-postgres). The file names
+# the variable, never the URL: credentials stay in the environment.
+POSTGRES_YAML = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_PG_ENV}
+"""
 _OURS = DAGSTER_YAML.splitlines()[0]
+
+
+def dagster_yaml() -> str:
+    """The instance configuration for the current environment (Postgres storage when MDW_DAGSTER_PG_URL is set)."""
+    return DAGSTER_YAML + (POSTGRES_YAML if os.environ.get("MDW_DAGSTER_PG_URL") else "")
 
 
 def instance() -> dg.DagsterInstance:
@@ -31,16 +46,49 @@ def instance() -> dg.DagsterInstance:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists() or (cfg.read_text().startswith(_OURS) and cfg.read_text() != DAGSTER_YAML):
-        cfg.write_text(DAGSTER_YAML)  # ours, from an older version: brought up to date; a user's own file is kept
+    wanted = dagster_yaml()
+    if not cfg.exists() or (cfg.read_text().startswith(_OURS) and cfg.read_text() != wanted):
+        cfg.write_text(wanted)  # ours (an older version, or another storage): brought up to date; a user's own file is kept
     # Two processes creating a fresh sqlite instance at once race in its schema migration ("more than one
     # head"): the first one creates the storage under a lock, the others wait for it.
+    if os.environ.get("MDW_DAGSTER_PG_URL"):
+        _probe_postgres()
     with open(home / ".mdw-instance.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        inst = dg.DagsterInstance.get()
-        inst.get_runs(limit=1)
-        fcntl.flock(lock, fcntl.LOCK_UN)
+        try:
+            inst = dg.DagsterInstance.get()
+            inst.get_runs(limit=1)
+        except Exception as exc:  # an unreachable database: one line, without the password
+            if not os.environ.get("MDW_DAGSTER_PG_URL"):
+                raise
+            raise InstanceUnavailable(f"cannot use the Dagster Postgres at {redacted_pg_url()}: {_first_line(exc)}") from None
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return inst
+
+
+def _probe_postgres() -> None:
+    """One connection attempt before Dagster's own (which retries for seconds and reports only "too many
+    retries"): a wrong password, host or database is one clear line."""
+    engine = sqlalchemy.create_engine(os.environ[DAGSTER_PG_ENV], connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise InstanceUnavailable(f"cannot use the Dagster Postgres at {redacted_pg_url()}: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+class InstanceUnavailable(RuntimeError):
+    """The Dagster instance's database cannot be reached or used (wrong credentials, no such database)."""
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    message = text[0] if text else type(exc).__name__
+    password = urlparse(os.environ.get("MDW_DAGSTER_PG_URL", "")).password
+    return message.replace(password, "***") if password else message
 
 
 def definitions() -> dg.Definitions:

@@ -19,7 +19,7 @@ def _page(values):
 
 
 def _fixer(values):
-    pairs = ", ".join([f'"JPY": 159.9', *(f'"USD": {v}' for v in values)])
+    pairs = ", ".join(['"JPY": 159.9', *(f'"USD": {v}' for v in values)])
     body = f'{{"success": true, "base": "EUR", "date": "{DAY}", "rates": {{{pairs}}}}}'
     json.loads(body)  # valid JSON: a key given twice is allowed by the grammar, a dict would keep the last silently
     return fixer.parse(body.encode(), captured_at=PAGE_CAPTURED)
