@@ -60,9 +60,8 @@ def _read(location: str, timeout: float) -> tuple[bytes, str, dt.datetime]:
     return path.read_bytes(), path.name, captured
 
 
-class HistoryFeed(dg.ConfigurableResource):
-    """A file or URL holding the source's history (the ECB's .zip/.csv, or its daily XML), landed again only for
-    dates the raw layer lacks: published reference rates never change."""
+class LocationFeed(dg.ConfigurableResource):
+    """A feed read from one location, MDW_<SOURCE>_LOCATION: an HTTP(S) URL or a local path (empty: not configured)."""
 
     source: str
     location: str
@@ -75,6 +74,11 @@ class HistoryFeed(dg.ConfigurableResource):
     @property
     def needs(self) -> str:
         return f"set MDW_{self.source.upper()}_LOCATION"
+
+
+class HistoryFeed(LocationFeed):
+    """A file or URL holding the source's history (the ECB's .zip/.csv, or its daily XML), landed again only for
+    dates the raw layer lacks: published reference rates never change."""
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         plan = landing.snapshots_for(data_dir, self.source, dates)
@@ -85,20 +89,8 @@ class HistoryFeed(dg.ConfigurableResource):
         return _land(data_dir, body, name=name, source=self.source, captured_at=captured)
 
 
-class SnapshotFeed(dg.ConfigurableResource):
+class SnapshotFeed(LocationFeed):
     """Snapshots of a page: a URL (fetched for today's partition only) or a folder of ``<captured_at>.txt|html``."""
-
-    source: str
-    location: str
-    timeout: float = 20.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.location)
-
-    @property
-    def needs(self) -> str:
-        return f"set MDW_{self.source.upper()}_LOCATION"
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         if not self.location:
@@ -152,20 +144,11 @@ class ApiFeed(dg.ConfigurableResource):
         return out
 
 
-class FilesFeed(dg.ConfigurableResource):
+class FilesFeed(LocationFeed):
     """A folder (or file) of vendor exports named ``<captured_at>.csv`` or anything ``.csv``: every file landed (one
     already landed is recognised by its hash)."""
 
-    source: str
     location: str = ""
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.location)
-
-    @property
-    def needs(self) -> str:
-        return f"set MDW_{self.source.upper()}_LOCATION"
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
         folder = Path(self.location) if self.location else None
