@@ -41,7 +41,17 @@ def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome
     is an ERROR outcome with the reason; its stored findings are left as they were.
     """
     outcomes = []
-    groups = [[n for n in names if not CHECKS[n].whole_warehouse], [n for n in names if CHECKS[n].whole_warehouse]]
+    if scope.source is None and scope.start is not None:  # checks across sources: fewer sources, nothing to find
+        quoting = _sources_with_data(scope)
+        for name in [n for n in names if CHECKS[n].min_sources > len(quoting)]:
+            started = time.perf_counter()
+            empty = pl.DataFrame(schema=findings.FINDING_SCHEMA)
+            findings.store(scope.data_dir, scope.asset, name, empty, start=scope.start, end=scope.end)  # clears old ones
+            outcomes.append(Outcome(CHECKS[name], empty, time.perf_counter() - started))
+        names_left = [n for n in names if n not in {o.check.name for o in outcomes}]
+    else:
+        names_left = list(names)
+    groups = [[n for n in names_left if not CHECKS[n].whole_warehouse], [n for n in names_left if CHECKS[n].whole_warehouse]]
     for whole, group in enumerate(groups):
         if not group:
             continue
@@ -66,6 +76,13 @@ def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome
         finally:
             con.close()
     return sorted(outcomes, key=lambda o: list(names).index(o.check.name))
+
+
+def _sources_with_data(scope: Scope) -> set[str]:
+    """The sources with a partition of the scope's dataset in its months (a glob, no read)."""
+    root = scope.data_dir / "warehouse" / scope.dataset
+    files = storage.files_of_months(root, storage.months_between(scope.start, scope.end), "source=*/month=*/*.parquet")
+    return {p.parent.parent.name.removeprefix("source=") for p in files}
 
 
 def _lookback_days() -> int:

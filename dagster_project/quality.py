@@ -231,6 +231,7 @@ class Check:
     rules: tuple  # each: a SQL file name (sql/checks/<name>.sql) or a Python rule function
     blocking: bool = False
     whole_warehouse: bool = False  # judged on every month as of now, whatever months the run covers
+    min_sources: int = 0  # a check across sources: with fewer sources quoting in the judged months, nothing to find
 
     def evaluate(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[pl.DataFrame, int]:
         """The findings, and how many were left out as reviewed and accepted (data/reference/accepted_findings.csv)."""
@@ -274,9 +275,10 @@ CHECKS = {c.name: c for c in [
     Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
           (non_session_capture,)),
     Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
-          ("source_disagreement",)),
+          ("source_disagreement",), min_sources=2),
     Check("source_consensus", "Frankfurter's consensus rule: where three or more sources quote a currency on a date, "
-          "a quote more than max(10 x MAD, 5% of the median) from their median (per 1 EUR).", ("source_consensus",)),
+          "a quote more than max(10 x MAD, 5% of the median) from their median (per 1 EUR).", ("source_consensus",),
+          min_sources=int(thresholds()["source_consensus"]["min_sources"])),
     Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,),
           whole_warehouse=True),
 ]}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from dagster_project import catalog_docs, findings, reference, storage
 from dagster_project.landing import replacing
@@ -199,8 +200,8 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     for name in MARTS:
         built = mart_files(data_dir, name, window)
         if built:
-            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}], union_by_name = true)" if window \
-                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false, union_by_name = true)"
+            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}])" if window \
+                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
         else:
             body = model_sql(name)
         stmts.append(f"create or replace view {name} as {body}")
@@ -313,7 +314,18 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     finally:
         con.close()
         shutil.rmtree(staging, ignore_errors=True)
+    if months != _input_months(data_dir, name) and _schema_changed(data_dir, name, written):
+        return build_mart(data_dir, name, None)  # the model gained or lost columns: every month, once
     return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
+
+
+def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
+    """Whether the months just written have other columns than the mart's other months (a new version of the
+    model): the mart's views read its files by position, so all its months must share one schema."""
+    others = [p for p in mart_files(data_dir, name) if p not in set(written)]
+    if not written or not others:
+        return False
+    return list(pl.read_parquet_schema(written[0]).items()) != list(pl.read_parquet_schema(others[0]).items())
 
 
 def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:

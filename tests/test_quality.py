@@ -574,3 +574,16 @@ def test_the_schedule_start_comes_from_the_instance():
               state("page_snapshots", InstigatorStatus.STOPPED, 1733907600.0)]
     context = SimpleNamespace(instance=SimpleNamespace(all_instigator_state=lambda **_: states))
     assert _scheduled_since(context) == {"ecb": dt.datetime(2024, 12, 11, 9, 0, tzinfo=UTC)}
+
+
+def test_checks_across_sources_clear_their_findings_when_one_source_is_left(data_dir):
+    _ecb_and_page(data_dir, "6.326022")
+    scope = quality.Scope(data_dir, "fx_rates", "rates", None, D, D)
+    for name in sqlmodels.MARTS:
+        sqlmodels.build_mart(data_dir, name)
+    (outcome,) = checking.run_checks(scope, ["source_disagreement"])
+    assert subjects(outcome.findings) == {"BRL"}
+    storage.partition_path(data_dir / "warehouse", "rates", "ecb", D).unlink()  # the ECB's month is gone
+    (outcome,) = checking.run_checks(scope, ["source_disagreement"])
+    assert outcome.findings.height == 0
+    assert sqlmodels.connect(data_dir).execute("select count(*) from dq_findings where check_name = 'source_disagreement'").fetchone() == (0,)
