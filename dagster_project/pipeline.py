@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import landing, sources, storage
+from dagster_project import landing, parsed_inputs, sources, storage
 from dagster_project.rows import DATASETS, ParseError
 
 progress_log = logging.getLogger("mdw.progress")
@@ -34,7 +34,8 @@ def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = N
                captured_at: dt.datetime | None = None) -> Landed:
     """Validate an input by parsing it, then store its bytes in the raw layer. Bad input lands nothing.
     A history file landed before (same hash) is recognised from its sidecar without parsing it again.
-    Bytes that were quarantined raise ``landing.Quarantined``."""
+    Bytes that were quarantined raise ``landing.Quarantined``. The rows of the validating parse are kept
+    (``parsed_inputs``): the parsed assets read them instead of parsing the input again."""
     source = source or sources.detect(name, data)
     record = landing.quarantined(data_dir, data)
     if record is not None:
@@ -47,6 +48,8 @@ def land_input(data_dir: Path, data: bytes, *, name: str, source: str | None = N
     if not snapshot.dates:
         raise ParseError("holds no dated rows", file=name)
     raw, new = landing.land(data_dir, source, data, captured_at=captured_at, dates=snapshot.dates, name_hint=name)
+    parsed_inputs.keep(data_dir, landing.sha256(data), snapshot if raw.captured_at == snapshot.captured_at
+                       else sources.parse(source, data, captured_at=raw.captured_at, file=name))
     return Landed(raw, new)
 
 
@@ -61,7 +64,8 @@ class ParseStats:
     days: dict[dt.date, list[dt.date]] = field(default_factory=dict)  # month -> the dates it holds (any dataset)
 
 
-def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, warehouse: Path | None = None) -> ParseStats:
+def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, warehouse: Path | None = None,
+                     reparse: bool = False) -> ParseStats:
     """(Re)build the month partitions of ``source`` for ``months`` (first days) from the raw layer (into
     ``warehouse``, by default ``<data_dir>/warehouse``).
 
@@ -76,11 +80,14 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
     for k, (raw, wanted) in enumerate(sorted(plan.items(), key=lambda kv: kv[0].captured_at), start=1):
         rel = raw.rel(data_dir)
         progress_log.info("parse %s", rel, extra={"step": f"parse {source}", "done": k - 1, "total": len(plan)})
-        try:
-            snap = sources.parse(source, raw.path.read_bytes(), captured_at=raw.captured_at, file=rel,
-                                  window=(min(wanted), max(wanted)) if raw.multi_date else None)
-        except ParseError as exc:
-            raise (exc.in_file(rel) if exc.file is None else exc) from None
+        data = raw.path.read_bytes()
+        window = (min(wanted), max(wanted)) if raw.multi_date else None
+        snap = None if reparse else parsed_inputs.load(data_dir, source, landing.sha256(data), raw.captured_at, window)
+        if snap is None:  # not kept (an older landing, another parser version, or a rebuild): parse it now
+            try:
+                snap = sources.parse(source, data, captured_at=raw.captured_at, file=rel, window=window)
+            except ParseError as exc:
+                raise (exc.in_file(rel) if exc.file is None else exc) from None
         keep = pl.col("date").is_in(wanted) if raw.multi_date else pl.lit(True)
         frames["rates"].append(snap.rates.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))
         frames["tickers"].append(snap.tickers.filter(keep).with_columns(pl.lit(rel).alias("raw_file")))
@@ -134,5 +141,5 @@ def loaded_months(data_dir: Path, source: str) -> list[dt.date]:
 def rebuild(data_dir: Path, into: Path) -> dict[str, ParseStats]:
     """Re-parse the loaded months from the raw snapshots into a fresh warehouse at ``into`` (the raw layer is
     immutable, so this reproduces the parsed data exactly)."""
-    return {source: parse_partitions(data_dir, source, months, warehouse=into)
+    return {source: parse_partitions(data_dir, source, months, warehouse=into, reparse=True)
             for source in sources.NAMES if (months := loaded_months(data_dir, source))}

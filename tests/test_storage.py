@@ -65,6 +65,8 @@ def test_rerunning_a_partition_three_times_leaves_identical_rows(data_dir):
         assert raw_bytes == results[0][2]
     files = [p for p in (data_dir / "warehouse").rglob("*") if p.is_file()]
     assert sorted(p.name for p in files) == ["data.parquet", "data.parquet"]  # no temp files, no duplicates
+    kept = [p.name for p in (data_dir / "parsed_inputs").rglob("*") if p.is_file()]  # the rows landing parsed
+    assert sorted(kept) == ["complete", "rates.parquet", "rejects.parquet", "tickers.parquet"]
 
 
 def test_a_failed_write_leaves_the_old_partition(data_dir, monkeypatch):
@@ -117,3 +119,25 @@ def test_one_file_per_dataset_source_and_month_with_the_date_inside(data_dir):
     n, months = duckdb.sql(f"select count(*), count(distinct month) from read_parquet('{data_dir}/warehouse/rates/**/*.parquet', "
                            "hive_partitioning = true)").fetchone()
     assert (n, months) == (stats.rows["rates"], 2)
+
+
+def test_an_input_is_parsed_once_and_its_rows_reused_until_the_parser_changes(data_dir, monkeypatch):
+    import datetime as dt
+
+    from conftest import BUNDLED_PAGE
+
+    from dagster_project import parsed_inputs, pipeline, sources
+
+    calls = []
+    real_parse = sources.parse
+    monkeypatch.setattr(sources, "parse", lambda *a, **k: calls.append(a[0]) or real_parse(*a, **k))
+    pipeline.land_input(data_dir, BUNDLED_PAGE.read_bytes(), name=BUNDLED_PAGE.name, source="page")
+    assert calls == ["page"]  # landing validates by parsing...
+    stats = pipeline.parse_partitions(data_dir, "page", [dt.date(2024, 11, 1)])
+    assert calls == ["page"] and stats.rows == {"rates": 168, "tickers": 16}  # ...and the partitions reuse those rows
+    rebuilt = pipeline.rebuild(data_dir, data_dir / "rebuilt")
+    assert calls == ["page", "page"] and rebuilt["page"].rows == stats.rows  # a rebuild re-parses the raw layer
+    parsed_inputs.parser_version.cache_clear()
+    monkeypatch.setattr(parsed_inputs, "parser_version", lambda: "another-parser")
+    assert pipeline.parse_partitions(data_dir, "page", [dt.date(2024, 11, 1)]).rows == stats.rows
+    assert calls == ["page", "page", "page"]  # rows kept by another parser version are not used
