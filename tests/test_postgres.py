@@ -6,11 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,50 +15,19 @@ import dagster as dg
 import pytest
 from conftest import BUNDLED_ECB, BUNDLED_PAGE
 
+from bench.postgres import PG_BIN, throwaway_postgres
+
 pytestmark = pytest.mark.e2e
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 MDW = Path(sys.executable).parent / "mdw"
 PASSWORD = "s3cret-Pa55word"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """initdb refuses root: as root, run the server's commands as the `postgres` user."""
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def postgres():
     if not (PG_BIN / "initdb").exists():
         pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
-    root = Path(tempfile.mkdtemp(prefix="mdw-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    pwfile = root / "pw"
-    pwfile.write_text(PASSWORD + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sock, "postgres")
-        shutil.chown(pwfile, "postgres")
-    port = _free_port()
-    _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "mdw", "--auth=scram-sha-256", f"--pwfile={pwfile}"])
-    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
-                  "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1"])
-    env = {**os.environ, "PGPASSWORD": PASSWORD}
-    subprocess.run([str(PG_BIN.parent / "bin" / "createdb") if (PG_BIN / "createdb").exists() else "createdb",
-                    "-h", "127.0.0.1", "-p", str(port), "-U", "mdw", "dagster"], env=env, check=True, capture_output=True)
-    try:
-        yield f"postgresql://mdw:{PASSWORD}@127.0.0.1:{port}/dagster"
-    finally:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_postgres(PASSWORD) as url:
+        yield url
 
 
 def _ecb_quotes(first: str, last: str) -> int:
