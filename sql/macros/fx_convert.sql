@@ -7,23 +7,23 @@
 -- `note` says why. (The parameter is not called `source`: DuckDB would bind it to every bare `source`
 -- column of the views the macro reads.)
 create or replace macro fx_convert(amount, from_ccy, to_ccy, on_date, max_age_days := 7, source_name := null) as table
-with candidates as (
-    select c.date as rate_date, c.source as rate_source, c.rate, c.rate_text, c.quality, c.quality_checks,
-           s.reference_priority
-    from fx_cross_rates as c
-    join ref_sources as s on s.source = c.source and s.dataset = 'rates'
-    where c.base = upper(from_ccy) and c.quote = upper(to_ccy)
-      and c.date <= cast(on_date as date) and c.date >= cast(on_date as date) - cast(max_age_days as integer)
-      and (source_name is null or c.source = source_name)
-),
-best as (
-    select * from candidates order by reference_priority, rate_date desc limit 1
-),
-earlier as (
-    select max(c.date) as last_date
+with quoted as (
+    -- every publication of the pair up to on_date, read once: the window's candidates and the latest one
+    select c.date as rate_date, c.source as rate_source, c.rate, c.rate_text, c.quality, c.quality_checks
     from fx_cross_rates as c
     where c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
       and (source_name is null or c.source = source_name)
+),
+best as (
+    select q.*
+    from quoted as q
+    join ref_sources as s on s.source = q.rate_source and s.dataset = 'rates'
+    where q.rate_date >= cast(on_date as date) - cast(max_age_days as integer)
+    order by s.reference_priority, q.rate_date desc
+    limit 1
+),
+earlier as (
+    select max(q.rate_date) as last_date from quoted as q
 ),
 codes as (
     select count(*) filter (where k.code = upper(from_ccy)) as from_known, count(*) filter (where k.code = upper(to_ccy)) as to_known
