@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import duckdb
 
+from dagster_project.reference import sql_literal
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"
@@ -82,10 +83,6 @@ def column_doc(relation: str, column: str) -> str:
     return relation_doc(relation).columns.get(column) or _catalog_csv()[0].get(column, "")
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
     """COMMENT ON statements for every view of ``con`` (the warehouse's) and every column of each."""
     stmts = []
@@ -94,18 +91,18 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
         doc = relation_doc(view)
         if doc.description:
             grain = f" Grain: one row per {', '.join(doc.grain)}." if doc.grain else ""
-            stmts.append(f"comment on view {view} is {_lit(doc.description + grain)}")
+            stmts.append(f"comment on view {view} is {sql_literal(doc.description + grain)}")
         for (column,) in con.execute("select column_name from duckdb_columns() where table_name = ? order by column_index",
                                      [view]).fetchall():
             text = column_doc(view, column)
             if text:
-                stmts.append(f"comment on column {view}.{column} is {_lit(text)}")
+                stmts.append(f"comment on column {view}.{column} is {sql_literal(text)}")
     macros = con.execute("select distinct function_name, function_type from duckdb_functions() "
                          "where function_type in ('macro', 'table_macro') and not internal").fetchall()
     for name, kind in macros:
         doc = relation_doc(name)
         if doc.description:
-            stmts.append(f"comment on macro {'table ' if kind == 'table_macro' else ''}{name} is {_lit(doc.description)}")
+            stmts.append(f"comment on macro {'table ' if kind == 'table_macro' else ''}{name} is {sql_literal(doc.description)}")
     return stmts
 
 

@@ -237,10 +237,8 @@ def backfill(
         console.print("[red]--from is after --to[/red]")
         raise typer.Exit(2)
     chosen = source or list(SOURCE_CHOICES)
-    unknown = [s for s in chosen if s not in SOURCE_CHOICES]
-    if unknown:
-        console.print(f"[red]unknown source(s) {unknown}; known: {', '.join(SOURCE_CHOICES)}[/red]")
-        raise typer.Exit(2)
+    for name in chosen:
+        _choice("--source", name, list(SOURCE_CHOICES))
     started = time.perf_counter()
     inst = _instance()
     assets = [a for s in chosen for a in SOURCE_ASSETS[s]]

@@ -62,8 +62,8 @@ def reference_statements(shown: Callable[[Path], str]) -> list[str]:
     for name, types in REFERENCE_TABLES.items():
         path = REFERENCE / f"{name}.csv"
         header = path.read_text().splitlines()[0].split(",")
-        cols = "{" + ", ".join(f"{_lit(c)}: {_lit(types.get(c, 'VARCHAR'))}" for c in header) + "}"
-        stmts.append(f"create or replace view ref_{name} as select * from read_csv({_lit(shown(path))}, "
+        cols = "{" + ", ".join(f"{sql_literal(c)}: {sql_literal(types.get(c, 'VARCHAR'))}" for c in header) + "}"
+        stmts.append(f"create or replace view ref_{name} as select * from read_csv({sql_literal(shown(path))}, "
                      f"header = true, columns = {cols}, quote = '\"')")
     return stmts
 
@@ -72,7 +72,8 @@ def root(data_dir: Path) -> Path:
     return data_dir / "warehouse" / "reference"
 
 
-def _lit(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (for DDL DuckDB cannot bind parameters into: paths, comments)."""
     return "'" + text.replace("'", "''") + "'"
 
 

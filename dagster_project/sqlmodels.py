@@ -24,6 +24,7 @@ import polars as pl
 
 from dagster_project import catalog_docs, findings, reference, storage
 from dagster_project.landing import replacing
+from dagster_project.reference import sql_literal
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
@@ -129,10 +130,6 @@ def mart_files(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     return storage.files_of_months(mart_root(data_dir, name), months, "month=*/data.parquet")
 
 
-def _lit(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
-
-
 def _shown(path: Path, relative_to: Path | None) -> str:
     """A path as a view should name it: relative to ``relative_to`` when inside it (so a moved repo still works)."""
     if relative_to is not None:
@@ -156,11 +153,11 @@ def partitioned_relation(root: Path, schema: dict, shown=lambda p: p.resolve().a
     if files is not None:
         if not files:
             return _empty_select(schema)
-        source = "[" + ", ".join(_lit(shown(f)) for f in files) + "]"
+        source = "[" + ", ".join(sql_literal(shown(f)) for f in files) + "]"
     elif any(root.glob(PARSED_GLOB)):
-        source = _lit(shown(root) + "/" + PARSED_GLOB)
+        source = sql_literal(shown(root) + "/" + PARSED_GLOB)
     elif any(root.glob(LEGACY_GLOB)):
-        return (f"select {', '.join(schema)} from read_parquet({_lit(shown(root) + '/' + LEGACY_GLOB)}, "
+        return (f"select {', '.join(schema)} from read_parquet({sql_literal(shown(root) + '/' + LEGACY_GLOB)}, "
                 f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}{by_name})")
     else:
         return _empty_select(schema)
@@ -190,8 +187,8 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
              f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
              for dataset, schema in DATASETS.items()]
     stmts += reference.reference_statements(shown)
-    stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({_lit(shown(reference.publication_days_file(data_dir)))})")
-    stmts.append(f"create or replace view currencies as select * from read_parquet({_lit(shown(reference.currencies_file(data_dir)))})")
+    stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({sql_literal(shown(reference.publication_days_file(data_dir)))})")
+    stmts.append(f"create or replace view currencies as select * from read_parquet({sql_literal(shown(reference.currencies_file(data_dir)))})")
     root = findings.root(data_dir)
     stored = partitioned_relation(root, findings.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
     stmts.append(f"create or replace view dq_findings as {stored}")
@@ -200,8 +197,8 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     for name in MARTS:
         built = mart_files(data_dir, name, window)
         if built:
-            body = f"select * from read_parquet([{', '.join(_lit(shown(f)) for f in built)}])" if window \
-                else f"select * from read_parquet({_lit(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
+            body = f"select * from read_parquet([{', '.join(sql_literal(shown(f)) for f in built)}])" if window \
+                else f"select * from read_parquet({sql_literal(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
         else:
             body = model_sql(name)
         stmts.append(f"create or replace view {name} as {body}")
@@ -286,16 +283,16 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
             f"copy (select *, strftime({key}, '%Y-%m') as month from ({model_sql(name)}) "
             f"where date_trunc('month', {key})::date in (select month from target_months) "
             f"order by source, {subject}, {key}) "
-            f"to {_lit(str(staging))} (format parquet, compression zstd, partition_by (month), "
+            f"to {sql_literal(str(staging))} (format parquet, compression zstd, partition_by (month), "
             "filename_pattern 'data_{i}')")
         for month in targets:
             produced = sorted((staging / f"month={storage.month_key(month)}").glob("*.parquet"))
             path = root / f"month={storage.month_key(month)}" / "data.parquet"
             if len(produced) > 1:  # DuckDB split the month: merge the pieces into one file, in the mart's order
                 merged = produced[0].with_name("merged.parquet")
-                pieces = ", ".join(_lit(str(p)) for p in produced)
+                pieces = ", ".join(sql_literal(str(p)) for p in produced)
                 con.execute(f"copy (select * from read_parquet([{pieces}]) order by source, {subject}, {key}) "
-                            f"to {_lit(str(merged))} (format parquet, compression zstd)")
+                            f"to {sql_literal(str(merged))} (format parquet, compression zstd)")
                 produced = [merged]
             if produced:
                 with replacing(path) as tmp:
@@ -304,7 +301,7 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
                 path.unlink()
                 path.parent.rmdir()
         written = mart_files(data_dir, name, targets)
-        built = f"read_parquet([{', '.join(_lit(str(p)) for p in written)}])"
+        built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
         if written:
             rows, first, last = con.execute(
                 f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()

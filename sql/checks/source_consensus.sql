@@ -4,10 +4,8 @@
 -- (MAD: the median absolute deviation from that median). Unlike source_disagreement, no source is
 -- trusted over another: the majority decides.
 with per_eur as (
-    select date, source, quote as currency, rate
-    from fx_cross_rates
-    where base = 'EUR' and quote <> 'EUR'
-      and date between coalesce($start::date, date '0001-01-01') and coalesce($end::date, date '9999-12-31')
+    select * from fx_rates_per_eur
+    where date between coalesce($start::date, date '0001-01-01') and coalesce($end::date, date '9999-12-31')
 ),
 centre as (
     select date, currency, median(rate) as median_rate, count(*) as sources

@@ -2,10 +2,8 @@
 -- so sources with other bases compare too). Each quote is judged against the most trusted other source
 -- quoting it (ref_sources.reference_priority: the ECB first). Page vs ECB on 2024-11-28: BRL 59 bp.
 with per_eur as (
-    select date, source, quote as currency, rate
-    from fx_cross_rates
-    where base = 'EUR' and quote <> 'EUR'
-      and date between coalesce($start::date, date '0001-01-01') and coalesce($end::date, date '9999-12-31')
+    select * from fx_rates_per_eur
+    where date between coalesce($start::date, date '0001-01-01') and coalesce($end::date, date '9999-12-31')
 ),
 ranked as (
     select p.*, s.reference_priority
