@@ -45,10 +45,9 @@ test-e2e: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/mdw ui --port $(PORT)
 
-## The DuckDB CLI on the warehouse catalog (read-only: it never blocks a run).
+## The DuckDB CLI on the warehouse catalog (read-only: it never blocks a run; on an S3 lake it loads httpfs and reads the AWS_* variables).
 sql: $(STAMP)
-	@$(BIN)/mdw catalog --quiet
-	$(BIN)/duckdb -readonly "$(MDW_DATA_DIR)/warehouse.duckdb"
+	$(BIN)/mdw sql
 
 ## The whole bundled ECB history through its partitioned assets, their checks and the models (about 30 s: 334 month partitions in 3 runs).
 backfill: $(STAMP)

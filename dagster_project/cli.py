@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project import landing, pipeline, runner, sources, sqlmodels, storage
+from dagster_project import lake, landing, pipeline, runner, sources, sqlmodels, storage
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.findings import SEVERITIES
@@ -60,6 +60,18 @@ SIGNIFICANT_DIGITS = 10  # computed floats are shown to 10 significant digits: n
 def _data_dir() -> Path:
     apply_env_defaults()
     return Path(os.environ["MDW_DATA_DIR"]).resolve()
+
+
+def _lake():
+    """The lake (MDW_STORAGE_URL, else the data dir); a remote one that cannot be used is one line and exit 2."""
+    apply_env_defaults()
+    try:
+        root = lake.root()
+        lake.probe(root)
+    except lake.LakeUnavailable as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    return root
 
 
 def _catalog_path() -> Path:
@@ -132,7 +144,7 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
 def _refresh_catalog(quiet: bool = False) -> None:
 
     try:
-        sqlmodels.build_catalog(_data_dir(), _catalog_path(), relative_to=Path.cwd())
+        sqlmodels.build_catalog(_lake(), _catalog_path(), relative_to=Path.cwd())
     except Exception as exc:  # the catalog is a convenience: a run never fails for it
         if not quiet:
             console.print(f"[yellow]catalog not refreshed ({exc}); the Parquet is up to date[/yellow]")
@@ -140,7 +152,7 @@ def _refresh_catalog(quiet: bool = False) -> None:
 
 def _summary(results, seconds: float) -> None:
 
-    con = sqlmodels.connect(_data_dir())
+    con = sqlmodels.connect(_lake())
     table = Table(title="Warehouse after this run", show_lines=False)
     for col in ("dataset", "source", "dates", "rows", "first date", "last date"):
         table.add_column(col, justify="right" if col in ("dates", "rows") else "left")
@@ -268,7 +280,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
     plan, bad = [], 0
     for f in files:
         try:
-            landed = pipeline.land_input(_data_dir(), f.read_bytes(), name=f.name, source=source)
+            landed = pipeline.land_input(_lake(), f.read_bytes(), name=f.name, source=source)
         except landing.Quarantined as exc:
             console.print(f"rejected {f}: {exc}", markup=False)
             bad += 1
@@ -279,7 +291,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
             continue
         dates = landed.dates
         state = "landed" if landed.new else "already landed"
-        out.print(f"{state} {f} -> {landed.raw.rel(_data_dir())} ({landed.raw.source}, {dates[0]}..{dates[-1]})")
+        out.print(f"{state} {f} -> {landed.raw.rel(_lake())} ({landed.raw.source}, {dates[0]}..{dates[-1]})")
         src = landed.raw.source
         plan.append((f"{src} {dates[0]}..{dates[-1]} + models",
                      SOURCE_ASSETS[src] + models_for(SOURCE_DATASETS[src]), str(dates[0]), str(dates[-1])))
@@ -312,7 +324,7 @@ def convert(
         console.print(f"bad --on: {exc}", markup=False)
         raise typer.Exit(2) from None
     _choice("--source", source, list(SOURCE_CHOICES))
-    con = sqlmodels.connect(_data_dir())
+    con = sqlmodels.connect(_lake())
     try:
         known = {code: units for code, units in con.execute(
             "select code, minor_units from currencies where code in (upper($a), upper($b))",
@@ -341,14 +353,14 @@ def convert(
 
 @app.command()
 def quarantine(
-    raw_file: Annotated[Path, typer.Argument(help="A file of the raw layer (absolute, or relative to the data dir: raw/<source>/date=…/<name>).")],
+    raw_file: Annotated[str, typer.Argument(help="A file of the raw layer (relative to the lake: raw/<source>/date=…/<name>; or absolute, or s3://…).")],
     reason: Annotated[str, typer.Option(help="Why it is wrong (kept beside it).")],
 ) -> None:
     """Retract a bad raw file: move it out of the raw layer into <data>/quarantine (kept, never deleted, with the
     reason) and re-materialize the month partitions it covered, with their checks and models. The same bytes
     are refused if they are offered again (ingest, inbox, a feed)."""
 
-    data = _data_dir()
+    data = _lake()
     try:
         raw = landing.raw_file_at(data, raw_file)
         target = landing.quarantine(data, raw, reason)
@@ -417,8 +429,11 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
         if not cli:
             console.print("[red]duckdb CLI not found (pip install duckdb-cli)[/red]")
             raise typer.Exit(2)
-        os.execv(cli, [cli, "-readonly", str(_catalog_path())])
-    con = sqlmodels.connect(_data_dir(), described=True)
+        # a remote lake: the CLI loads httpfs from its wheel and reads the credentials itself (getenv), so they are
+        # neither in its command line nor in a file; the catalog holds views only, never a secret
+        init = lake.duckdb_cli_init(_lake())
+        os.execv(cli, [cli, "-readonly", *(["-cmd", init] if init else []), str(_catalog_path())])
+    con = sqlmodels.connect(_lake(), described=True)
     try:
         frame = con.execute(query).pl()
     except Exception as exc:  # duckdb errors: show them as the DuckDB CLI would
@@ -433,7 +448,7 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
 
 def _describe(name: str) -> None:
 
-    con = sqlmodels.connect(_data_dir(), described=True)
+    con = sqlmodels.connect(_lake(), described=True)
     try:
         view = con.execute("select comment from duckdb_views() where view_name = ? and not internal", [name]).fetchone()
         macro = con.execute("select comment, parameters from duckdb_functions() where function_name = ? "
@@ -507,7 +522,7 @@ def checks(
             where.append(f"{name} = ${name}")
             params[name] = value
     clause = ("where " + " and ".join(where)) if where else ""
-    con = sqlmodels.connect(_data_dir())
+    con = sqlmodels.connect(_lake())
     frame = con.execute(
         f"select date, source, asset, check_name, severity, subject, observed, expected, detail from dq_findings {clause} "
         "order by date desc, source, check_name, subject" + (" limit $limit" if limit else ""),
@@ -536,7 +551,7 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
     takes the current data's place (each dataset folder renamed into place) and the marts are rebuilt.
     """
 
-    data = _data_dir()
+    data = _lake()
     fresh = data / f".warehouse.rebuild-{os.getpid()}"
     started = time.perf_counter()
     try:
@@ -555,13 +570,8 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
                   else "[red]the warehouse differs from what its raw snapshots give[/red]")
         if replace:
             for name in diff:
-                target, new = data / "warehouse" / name, fresh / name
-                if new.exists():
-                    old = data / "warehouse" / f".{name}.old-{os.getpid()}"
-                    if target.exists():
-                        target.rename(old)
-                    new.rename(target)
-                    shutil.rmtree(old, ignore_errors=True)
+                if (fresh / name).exists():
+                    lake.replace_tree(fresh / name, data / "warehouse" / name)
             _drop_legacy_layout(data / "warehouse")
             for mart in sqlmodels.MARTS:
                 sqlmodels.build_mart(data, mart)
@@ -570,17 +580,17 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
         elif not same:
             raise typer.Exit(1)
     finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+        lake.remove_tree(fresh)
 
 
 def _drop_legacy_layout(warehouse: Path) -> None:
     """After a migration from the one-file-per-day layout: the old whole-history mart files and the per-day
     findings go (the marts are rebuilt now; `mdw backfill --force` re-runs the checks into the new layout)."""
-    for old in (warehouse / "marts").glob("*.parquet"):
+    for old in lake.glob(warehouse / "marts", "*.parquet"):
         old.unlink()
-    legacy = sorted((warehouse / "dq_findings").glob("source=*/date=*"))
+    legacy = lake.glob(warehouse / "dq_findings", "source=*/date=*")
     for folder in legacy:
-        shutil.rmtree(folder, ignore_errors=True)
+        lake.remove_tree(folder)
     if legacy:
         console.print(f"removed {len(legacy):,} per-day findings folders of the old layout: "
                       "re-run the checks with `mdw backfill --force --from … --to …`")

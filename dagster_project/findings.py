@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import storage
+from dagster_project import lake, storage
 from dagster_project.landing import replacing
 
 SEVERITIES = ("WARN", "ERROR")
@@ -53,20 +53,19 @@ def store(data_dir: Path, asset: str, check: str, frame: pl.DataFrame, *, source
     (all sources when None), or everywhere when ``start`` is None (a check of the whole warehouse)."""
     anchor = _anchor(data_dir)
     if not anchor.exists():
-        anchor.parent.mkdir(parents=True, exist_ok=True)
         with replacing(anchor) as tmp:
             pl.DataFrame(schema=FINDING_SCHEMA).drop("source").write_parquet(tmp)
     top = root(data_dir)
     whole = start is None
     if whole:
-        previous = list(top.glob(f"source=*/month=*/{asset}.{check}.parquet"))
+        previous = lake.glob(top, f"source=*/month=*/{asset}.{check}.parquet")
     else:
         previous = storage.files_of_months(top, storage.months_between(start, end),
                                            f"source={source or '*'}/month=*/{asset}.{check}.parquet")
     kept = []
     if not whole:  # findings of dates outside the judged range stay
         for path in previous:
-            old = pl.read_parquet(path).with_columns(pl.lit(path.parent.parent.name.removeprefix("source=")).alias("source"))
+            old = storage.read_parquet(path).with_columns(pl.lit(path.parent.parent.name.removeprefix("source=")).alias("source"))
             kept.append(old.filter(~pl.col("date").is_between(start, end)).select(list(FINDING_SCHEMA)))
     merged = pl.concat([*kept, frame.select(list(FINDING_SCHEMA))]) if kept else frame
     written = set()

@@ -8,17 +8,14 @@ date, so a partition can find it without opening every file. Landing the same by
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from dagster_project import lake
 
 TS_FORMAT = "%Y%m%dT%H%M%SZ"
 _TS_NAME = re.compile(r"(\d{8}T\d{6}Z)(?:-[0-9a-f]{8})?")
@@ -49,29 +46,14 @@ def extension(name: str, data: bytes) -> str:
     return "txt"
 
 
-@contextmanager
-def replacing(path: Path, *, sidecars: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Yield a hidden temp path beside ``path``; when the block succeeds, fsync it and rename it over ``path``.
-
-    Readers see the old file or the new one, never half of either; on failure the temp file (and any
-    ``sidecars`` suffixes of it, such as a DuckDB ``.wal``) is removed and ``path`` is untouched.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in sidecars)):
-            if leftover.exists():
-                leftover.unlink()
+def replacing(path, *, sidecars: tuple[str, ...] = ()):
+    """A temp path that becomes ``path`` whole when the block succeeds (``lake.replacing``: a rename on disk,
+    one PUT on object storage)."""
+    return lake.replacing(path, sidecars=sidecars)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    with replacing(path) as tmp:
-        tmp.write_bytes(data)
+def atomic_write(path, data: bytes) -> None:
+    lake.write_bytes(path, data)
 
 
 @dataclass(frozen=True)
@@ -128,7 +110,7 @@ def find_landed(data_dir: Path, source: str, data: bytes, day: dt.date | None = 
     """The raw file already holding exactly ``data``: a history file (its sidecar names its hash, so nothing is
     re-read), or a single-date snapshot of ``day`` of the same size. None when these bytes are new."""
     digest = digest or sha256(data)
-    for history in (data_dir / "raw" / source).glob(f"date=*/*{COVERS}"):
+    for history in lake.glob(data_dir / "raw" / source, f"date=*/*{COVERS}"):
         if json.loads(history.read_text()).get("sha256") == digest:
             return _raw_file(history.with_name(history.name[: -len(COVERS)]), source)
     for single in raw_files_single(data_dir, source, day) if day is not None else []:
@@ -137,14 +119,15 @@ def find_landed(data_dir: Path, source: str, data: bytes, day: dt.date | None = 
     return None
 
 
-def _raw_file(path: Path, source: str) -> RawFile:
+def _raw_file(path: Path, source: str, *, sidecar: bool | None = None) -> RawFile:
+    """The raw file at ``path``; ``sidecar`` says whether it has a covers sidecar when a listing already told."""
     captured = ts_from_name(path.name)
     if captured is None:
         raise ValueError(f"{path}: raw file name is not <captured_at>.<ext>")
     day = dt.date.fromisoformat(path.parent.name.removeprefix("date="))
-    sidecar = path.with_name(path.name + COVERS)
-    if sidecar.exists():
-        cov = json.loads(sidecar.read_text())
+    covers = path.with_name(path.name + COVERS)
+    if sidecar if sidecar is not None else covers.exists():
+        cov = json.loads(covers.read_text())
         return RawFile(path, source, captured, dt.date.fromisoformat(cov["first"]), dt.date.fromisoformat(cov["last"]))
     return RawFile(path, source, captured, day, day)
 
@@ -159,8 +142,9 @@ def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[Raw
     plan: dict[RawFile, list[dt.date]] = {}
     history = history_files(data_dir, source)
     wanted = set(dates)
+    singles = single_snapshots(data_dir, source, wanted)
     for day in sorted(wanted):
-        for raw in raw_files_single(data_dir, source, day):
+        for raw in singles.get(day, []):
             plan.setdefault(raw, []).append(day)
         covering = [h for h in history if h.first <= day <= h.last]
         if covering:
@@ -171,17 +155,35 @@ def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[Raw
 def history_files(data_dir: Path, source: str) -> list[RawFile]:
     """Inputs that hold many dates (they carry a covers sidecar), oldest capture first."""
     root = data_dir / "raw" / source
-    found = [_raw_file(s.with_name(s.name[: -len(COVERS)]), source) for s in root.glob(f"date=*/*{COVERS}")]
+    found = [_raw_file(s.with_name(s.name[: -len(COVERS)]), source, sidecar=True) for s in lake.glob(root, f"date=*/*{COVERS}")]
     return sorted(found, key=lambda r: (r.captured_at, r.path.name))
 
 
 def raw_files_single(data_dir: Path, source: str, day: dt.date) -> list[RawFile]:
-    folder = data_dir / "raw" / source / f"date={day.isoformat()}"
-    if not folder.is_dir():
-        return []
-    return [r for r in (_raw_file(p, source) for p in sorted(folder.iterdir())
-                        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(COVERS))
-            if not r.multi_date]
+    """The single-date snapshots of ``day``: one listing of its folder (one request on object storage)."""
+    return _singles(lake.glob(data_dir / "raw" / source / f"date={day.isoformat()}", "*"), source)
+
+
+def _singles(listed: list, source: str) -> list[RawFile]:
+    names = {p.name for p in listed}
+    return [_raw_file(p, source, sidecar=False) for p in listed
+            if not p.name.startswith(".") and not p.name.endswith(COVERS) and p.name + COVERS not in names
+            and (lake.is_remote(p) or p.is_file())]
+
+
+REMOTE_LIST_ALL_FROM = 8  # on object storage, more days than this: one listing of the source, not one per day
+
+
+def single_snapshots(data_dir: Path, source: str, days: set[dt.date]) -> dict[dt.date, list[RawFile]]:
+    """The single-date snapshots of each of ``days``. Locally a listing per day folder; on object storage, for more
+    than a few days, one listing of the whole source (a request per thousand objects instead of one per day)."""
+    root = data_dir / "raw" / source
+    if not (lake.is_remote(root) and len(days) > REMOTE_LIST_ALL_FROM):
+        return {day: raw_files_single(data_dir, source, day) for day in days}
+    folders: dict[str, list] = {}
+    for path in lake.glob(root, "date=*/*"):
+        folders.setdefault(path.parent.name, []).append(path)
+    return {day: _singles(folders.get(f"date={day.isoformat()}", []), source) for day in days}
 
 
 # --------------------------------------------------------------------------------------------- quarantine
@@ -201,33 +203,36 @@ class Quarantined(Exception):
         super().__init__(f"quarantined on {record['quarantined_at']} ({record['raw_file']}): {record['reason']}")
 
 
-def raw_file_at(data_dir: Path, path: Path) -> RawFile:
-    """The raw file at ``path`` (absolute, or relative to the data dir); ValueError if it is not one."""
-    path = (path if path.is_absolute() else data_dir / path).resolve()
-    raw_root = (data_dir / "raw").resolve()
-    if raw_root not in path.parents or not path.is_file() or path.name.endswith((COVERS, REASON)):
-        raise ValueError(f"{path}: not a file of the raw layer ({raw_root})")
-    source = path.relative_to(raw_root).parts[0]
-    return _raw_file(path, source)
+def raw_file_at(data_dir, path: Path | str) -> RawFile:
+    """The raw file at ``path`` (relative to the lake, or absolute/``s3://…`` inside it); ValueError if it is not one."""
+    text = str(path)
+    raw_root = lake.shown(data_dir / "raw")
+    if lake.is_remote(data_dir):
+        full = data_dir / text.removeprefix(lake.shown(data_dir) + "/")  # s3://bucket/prefix/raw/… or raw/…
+    else:
+        full = (Path(text) if Path(text).is_absolute() else data_dir / text).resolve()
+    rel = lake.shown(full).removeprefix(raw_root + "/")
+    if rel == lake.shown(full) or not full.is_file() or full.name.endswith((COVERS, REASON)):
+        raise ValueError(f"{lake.shown(full)}: not a file of the raw layer ({raw_root})")
+    return _raw_file(full, rel.split("/", 1)[0])
 
 
-def quarantine(data_dir: Path, raw: RawFile, reason: str, *, now: dt.datetime | None = None) -> Path:
+def quarantine(data_dir, raw: RawFile, reason: str, *, now: dt.datetime | None = None):
     """Move ``raw`` (and its covers sidecar) out of the raw layer into the quarantine, with its reason."""
     if not reason.strip():
         raise ValueError("a reason is required")
-    rel = raw.path.resolve().relative_to((data_dir / "raw").resolve())
+    rel = lake.shown(raw.path).removeprefix(lake.shown(data_dir / "raw") + "/")
     target = data_dir / QUARANTINE / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    record = {"raw_file": f"raw/{rel.as_posix()}", "reason": reason.strip(), "sha256": sha256(raw.path.read_bytes()),
+    record = {"raw_file": f"raw/{rel}", "reason": reason.strip(), "sha256": sha256(raw.path.read_bytes()),
               "first": raw.first.isoformat(), "last": raw.last.isoformat(),
               "quarantined_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()}
     atomic_write(target.with_name(target.name + REASON), json.dumps(record, indent=1).encode())
     sidecar = raw.path.with_name(raw.path.name + COVERS)
-    os.replace(raw.path, target)  # same file system: an atomic move; readers see it in raw/ or not at all
+    # on disk an atomic rename (readers see the file in raw/ or not at all); on object storage a copy, then the delete
+    lake.move(raw.path, target)
     if sidecar.exists():
-        os.replace(sidecar, target.with_name(target.name + COVERS))
-    with contextlib.suppress(OSError):
-        raw.path.parent.rmdir()  # an empty date folder goes too (a non-empty one stays)
+        lake.move(sidecar, target.with_name(target.name + COVERS))
+    lake.remove_empty_dirs(raw.path.parent, stop=data_dir / "raw")  # an empty date folder goes too
     return target
 
 
@@ -237,7 +242,7 @@ def quarantined(data_dir: Path, data: bytes) -> dict | None:
     if not root.is_dir():
         return None
     digest = sha256(data)
-    for reason in root.glob(f"*/date=*/*{REASON}"):
+    for reason in lake.glob(root, f"*/date=*/*{REASON}"):
         record = json.loads(reason.read_text())
         if record.get("sha256") == digest:
             return record

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project import lake
 from dagster_project.landing import replacing
 from dagster_project.rows import RATE_SCHEMA, REJECT_SCHEMA, TICKER_SCHEMA, Reject, Snapshot
 
@@ -43,7 +43,6 @@ def folder(data_dir: Path, source: str, sha256: str, captured_at: dt.datetime) -
 def keep(data_dir: Path, sha256: str, snapshot: Snapshot) -> None:
     """Store a snapshot's rows under its key (each file atomic, the marker last: a half-kept one is not used)."""
     target = folder(data_dir, snapshot.source, sha256, snapshot.captured_at)
-    target.mkdir(parents=True, exist_ok=True)
     frames = {"rates": snapshot.rates, "tickers": snapshot.tickers, "rejects": snapshot.rejects_frame(None)}
     for name, frame in frames.items():
         with replacing(target / f"{name}.parquet") as tmp:
@@ -60,7 +59,8 @@ def load(data_dir: Path, source: str, sha256: str, captured_at: dt.datetime,
         return None
     frames = {}
     for name, schema in _FRAMES.items():
-        scan = pl.scan_parquet(where / f"{name}.parquet")
+        path = where / f"{name}.parquet"
+        scan = pl.read_parquet(path.read_bytes()).lazy() if lake.is_remote(path) else pl.scan_parquet(path)
         if window is not None:
             scan = scan.filter(pl.col("date").is_between(*window) | pl.col("date").is_null())
         frames[name] = scan.collect().cast(schema)
@@ -69,4 +69,4 @@ def load(data_dir: Path, source: str, sha256: str, captured_at: dt.datetime,
 
 
 def clear(data_dir: Path) -> None:
-    shutil.rmtree(data_dir / "parsed_inputs", ignore_errors=True)
+    lake.remove_tree(data_dir / "parsed_inputs")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project import landing, parsed_inputs, sources, storage
+from dagster_project import lake, landing, parsed_inputs, sources, storage
 from dagster_project.rows import DATASETS, ParseError
 
 progress_log = logging.getLogger("mdw.progress")
@@ -125,15 +125,13 @@ def loaded_months(data_dir: Path, source: str) -> list[dt.date]:
     Partitions of the old one-file-per-day layout (``date=…``) count by their month, so ``mdw rebuild``
     migrates such a warehouse."""
     months: set[dt.date] = set()
-    for folder in (data_dir / "raw" / source).glob("date=*"):
-        day = dt.date.fromisoformat(folder.name.removeprefix("date="))
-        if landing.raw_files_single(data_dir, source, day):
-            months.add(storage.month_of(day))
+    days = {dt.date.fromisoformat(folder.name.removeprefix("date=")) for folder in lake.glob(data_dir / "raw" / source, "date=*")}
+    months |= {storage.month_of(day) for day, singles in landing.single_snapshots(data_dir, source, days).items() if singles}
     for dataset in DATASETS:
         root = data_dir / "warehouse" / dataset / f"source={source}"
-        for folder in root.glob("month=*"):
+        for folder in lake.glob(root, "month=*"):
             months.add(storage.month_from_folder(folder.name))
-        for folder in root.glob("date=*"):
+        for folder in lake.glob(root, "date=*"):
             months.add(storage.month_of(dt.date.fromisoformat(folder.name.removeprefix("date="))))
     return sorted(months)
 

@@ -139,8 +139,9 @@ def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Dates with a landed single-date snapshot that parsed to no rows at all."""
     covered: dict[dt.date, str] = {}  # single-date snapshots only: a history file has no rows on holidays
+    singles = landing.single_snapshots(scope.data_dir, scope.source, set(_dates(scope)))
     for day in _dates(scope):
-        for item in landing.raw_files_single(scope.data_dir, scope.source, day):
+        for item in singles[day]:
             covered.setdefault(day, item.rel(scope.data_dir))
     if not covered:
         return _empty_rule_frame()

@@ -92,7 +92,6 @@ def _current(path: Path, stamp: str) -> bool:
 
 
 def _write(path: Path, frame: pl.DataFrame, stamp: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as tmp:
         frame.write_parquet(tmp, compression="zstd")
     with replacing(path.with_name(path.name + ".json")) as tmp:

@@ -18,6 +18,7 @@ ECB_FIRST_DATE = "1999-01-04"     # first day of the ECB reference rates
 
 DEFAULTS = {
     "MDW_DATA_DIR": str(REPO / "data"),
+    "MDW_STORAGE_URL": "",        # where raw/ and warehouse/ live: empty = MDW_DATA_DIR, or s3://bucket/prefix
     "MDW_ECB_LOCATION": str(BUNDLED / "ecb" / "20261030T155600Z.zip"),
     "MDW_PAGE_LOCATION": str(BUNDLED / "page"),
     "MDW_FIXER_BASE_URL": "",

@@ -10,10 +10,12 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project import catalog_docs, findings, reference, storage
+from dagster_project import catalog_docs, findings, lake, reference, storage
 from dagster_project.landing import replacing
 from dagster_project.reference import sql_literal
 from dagster_project.rows import DATASETS
@@ -126,12 +128,15 @@ def mart_root(data_dir: Path, name: str) -> Path:
 
 def mart_files(data_dir: Path, name: str, months: list[dt.date] | None = None) -> list[Path]:
     if months is None:
-        return sorted(mart_root(data_dir, name).glob("month=*/data.parquet"))
+        return lake.glob(mart_root(data_dir, name), "month=*/data.parquet")
     return storage.files_of_months(mart_root(data_dir, name), months, "month=*/data.parquet")
 
 
 def _shown(path: Path, relative_to: Path | None) -> str:
-    """A path as a view should name it: relative to ``relative_to`` when inside it (so a moved repo still works)."""
+    """A path as a view should name it: relative to ``relative_to`` when inside it (so a moved repo still works);
+    an object of a remote lake by its URL (``s3://bucket/key``)."""
+    if lake.is_remote(path):
+        return lake.shown(path)
     if relative_to is not None:
         try:
             return path.resolve().relative_to(relative_to.resolve()).as_posix()
@@ -144,7 +149,7 @@ def _empty_select(schema: dict) -> str:
     return "select " + ", ".join(f"null::{_DUCK_TYPES[type(t).__name__]} as {c}" for c, t in schema.items()) + " where false"
 
 
-def partitioned_relation(root: Path, schema: dict, shown=lambda p: p.resolve().as_posix(), *,
+def partitioned_relation(root: Path, schema: dict, shown=lake.shown, *,
                          union_by_name: bool = False, files: list[Path] | None = None) -> str:
     """A SELECT of ``schema``'s columns over ``root/source=*/month=*/*.parquet`` (or over ``files``, a window of
     months), or an empty SELECT of the same typed columns when there is no file (so views always bind).
@@ -154,9 +159,9 @@ def partitioned_relation(root: Path, schema: dict, shown=lambda p: p.resolve().a
         if not files:
             return _empty_select(schema)
         source = "[" + ", ".join(sql_literal(shown(f)) for f in files) + "]"
-    elif any(root.glob(PARSED_GLOB)):
+    elif lake.glob(root, PARSED_GLOB):
         source = sql_literal(shown(root) + "/" + PARSED_GLOB)
-    elif any(root.glob(LEGACY_GLOB)):
+    elif lake.glob(root, LEGACY_GLOB):
         return (f"select {', '.join(schema)} from read_parquet({sql_literal(shown(root) + '/' + LEGACY_GLOB)}, "
                 f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}{by_name})")
     else:
@@ -217,6 +222,7 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
     instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
     con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
     con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
+    lake.duckdb_setup(con, data_dir)
     for stmt in view_statements(data_dir, relative_to=relative_to, months=months):
         con.execute(stmt)
     if described:  # comments for people (mdw sql); runs skip them
@@ -238,7 +244,7 @@ class MartStats:
 def _input_months(data_dir: Path, name: str) -> list[dt.date]:
     """Every month any input of ``name`` has a file for (a full build)."""
     dataset = "tickers" if name.startswith("ticker") else "rates"
-    found = [*(data_dir / "warehouse" / dataset).glob("source=*/month=*/*.parquet"), *mart_files(data_dir, name)]
+    found = [*lake.glob(data_dir / "warehouse" / dataset, "source=*/month=*/*.parquet"), *mart_files(data_dir, name)]
     return sorted({storage.month_from_folder(p.parent.name) for p in found})
 
 
@@ -273,8 +279,11 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
         return MartStats(name, 0, time.perf_counter() - started, None, None, "(no rows)")
     targets = _targets(data_dir, name, months)
     con = connect(data_dir, months=targets)
-    staging = root.parent / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-    staging.parent.mkdir(parents=True, exist_ok=True)
+    # DuckDB writes the months into a local staging folder: beside the mart on disk (each file is then renamed into
+    # place), in a temp folder for a remote lake (each file is then uploaded in one PUT)
+    staging = (Path(tempfile.mkdtemp(prefix=f".{name}-")) if lake.is_remote(root)
+               else root.parent / f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+    lake.makedirs(staging.parent)
     try:
         # one file per month: DuckDB opens a new file for a partition once more than this many are open
         con.execute("set partitioned_write_max_open_files = 100000")
@@ -296,10 +305,10 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
                 produced = [merged]
             if produced:
                 with replacing(path) as tmp:
-                    os.replace(produced[0], tmp)
+                    shutil.move(produced[0], tmp)
             elif path.exists():
                 path.unlink()
-                path.parent.rmdir()
+                lake.remove_empty_dirs(path.parent, stop=root)
         written = mart_files(data_dir, name, targets)
         built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
         if written:
@@ -322,7 +331,9 @@ def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
     others = [p for p in mart_files(data_dir, name) if p not in set(written)]
     if not written or not others:
         return False
-    return list(pl.read_parquet_schema(written[0]).items()) != list(pl.read_parquet_schema(others[0]).items())
+    def columns(path) -> list:
+        return list(pl.read_parquet_schema(io.BytesIO(path.read_bytes()) if lake.is_remote(path) else path).items())
+    return columns(written[0]) != columns(others[0])
 
 
 def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:
@@ -330,6 +341,7 @@ def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = N
     with replacing(catalog, sidecars=(".wal",)) as tmp:
         con = duckdb.connect(str(tmp))
         try:
+            lake.duckdb_setup(con, data_dir)  # a temporary secret: it is not stored in the catalog
             for stmt in view_statements(data_dir, relative_to=relative_to):
                 con.execute(stmt)
             catalog_docs.describe(con)
@@ -342,6 +354,7 @@ def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = N
 def compare_warehouses(current: Path, rebuilt: Path) -> dict[str, tuple[int, int, int]]:
     """Per parsed dataset: (rows now, rows only in the current warehouse, rows only in the rebuilt one)."""
     con = duckdb.connect()
+    lake.duckdb_setup(con, current)
     out = {}
     for dataset, schema in DATASETS.items():
         a, b = (partitioned_relation(root / dataset, schema) for root in (current, rebuilt))

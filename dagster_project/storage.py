@@ -7,7 +7,8 @@ file; ``source`` and ``month`` are the Hive keys in the path.
 
 A partition write goes to a hidden temp file in the same folder and is renamed over ``data.parquet``:
 readers see the old file or the new one, never half of either, and re-running a partition replaces it
-(same rows, never duplicates). A month that now holds no rows loses its file.
+(same rows, never duplicates). A month that now holds no rows loses its file. On object storage
+(``MDW_STORAGE_URL=s3://…``) the same write is one PUT of the complete object (``dagster_project.lake``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project import lake
 from dagster_project.landing import replacing
 from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
@@ -79,7 +81,7 @@ def partition_path(warehouse: Path, dataset: str, source: str, month: dt.date) -
 def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/month=*/*.parquet") -> list[Path]:
     """The existing files under ``root`` matching ``pattern`` whose ``month=`` folder is one of ``months``."""
     keys = {month_key(m) for m in months}
-    return sorted(p for p in root.glob(pattern) if p.parent.name.removeprefix("month=") in keys)
+    return [p for p in lake.glob(root, pattern) if p.parent.name.removeprefix("month=") in keys]
 
 
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,
@@ -103,7 +105,7 @@ def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.dat
         if body is None:
             if path.exists():
                 path.unlink()
-                _remove_empty_dirs(path.parent, stop=warehouse)
+                lake.remove_empty_dirs(path.parent, stop=warehouse)
             return 0
         with replacing(path) as tmp:
             body.write_parquet(tmp, compression="zstd", statistics=True)
@@ -121,10 +123,9 @@ def read_month(warehouse: Path, dataset: str, source: str, month: dt.date) -> pl
     path = partition_path(warehouse, dataset, source, month)
     if not path.exists():
         return pl.DataFrame(schema=DATASETS[dataset])
-    return pl.read_parquet(path).with_columns(pl.lit(source).alias("source")).select(list(DATASETS[dataset]))
+    return read_parquet(path).with_columns(pl.lit(source).alias("source")).select(list(DATASETS[dataset]))
 
 
-def _remove_empty_dirs(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+def read_parquet(path) -> pl.DataFrame:
+    """One Parquet file of the lake (local or remote) as a frame."""
+    return pl.read_parquet(path.read_bytes() if lake.is_remote(path) else path)

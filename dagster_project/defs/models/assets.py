@@ -69,8 +69,8 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
         months = partition_months(context)
         if name in quality.QUOTE_CHECKS_OF_MART:  # findings about the mart's quotes, so they flag them in this run
             dataset, checks = quality.QUOTE_CHECKS_OF_MART[name]
-            checking.run_checks(quality.Scope(warehouse.path, name, dataset, None, months[0], storage.month_end(months[-1])), checks)
-        stats = sqlmodels.build_mart(warehouse.path, name, months)
+            checking.run_checks(quality.Scope(warehouse.lake, name, dataset, None, months[0], storage.month_end(months[-1])), checks)
+        stats = sqlmodels.build_mart(warehouse.lake, name, months)
         context.log.info(f"{name}: {stats.rows} rows in {len(stats.months)} month(s) in {stats.seconds:.2f}s")
         short = len(months) <= PREVIEW_MAX_MONTHS
         return dg.MaterializeResult(metadata={
@@ -79,11 +79,11 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
             "last": stats.last or "",
             "months_written": len(stats.months),
             "seconds": round(stats.seconds, 3),
-            "path": dg.MetadataValue.path(str(sqlmodels.mart_root(warehouse.path, name))),
+            "path": dg.MetadataValue.path(str(sqlmodels.mart_root(warehouse.lake, name))),
             # a ranged run's metadata is copied onto every partition's event: the large items for short runs only
             **({"newest_rows": metadata.table(stats.preview),
                 "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
-                **_pictures(name, warehouse.path)} if short else {}),
+                **_pictures(name, warehouse.lake)} if short else {}),
         })
 
     return _asset
@@ -92,9 +92,9 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
 @dg.asset(name="fx_cross_rates", group_name="models", kinds={"duckdb"}, deps=sorted(sqlmodels.inputs_of("fx_cross_rates")),
           description="Every pair of a source's currencies per date (units of quote per 1 base), a view computed on demand.")
 def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    built = sqlmodels.mart_files(warehouse.path, "fx_rates")
+    built = sqlmodels.mart_files(warehouse.lake, "fx_rates")
     newest = [storage.month_from_folder(built[-1].parent.name)] if built else None
-    con = sqlmodels.connect(warehouse.path, months=newest)  # the newest month's files, not the whole history
+    con = sqlmodels.connect(warehouse.lake, months=newest)  # the newest month's files, not the whole history
     pairs = con.execute(
         "select source, max(date)::varchar as date, count(*) as pairs from fx_cross_rates "
         "where (source, date) in (select source, max(date) from fx_rates group by source) group by source order by source"

@@ -110,11 +110,11 @@ def _checks_for(asset: str) -> dg.AssetChecksDefinition:
         selected.sort(key=names.index)
         if partitioned:
             months = partition_months(context)
-            scope = quality.Scope(warehouse.path, asset, dataset, source,
+            scope = quality.Scope(warehouse.lake, asset, dataset, source,
                                   months[0], storage.month_end(months[-1]), _as_of(context), _scheduled_since(context))
             partitions = len(months)
         else:
-            scope = quality.Scope(warehouse.path, asset, dataset, now=_as_of(context), scheduled_since=_scheduled_since(context))
+            scope = quality.Scope(warehouse.lake, asset, dataset, now=_as_of(context), scheduled_since=_scheduled_since(context))
             partitions = None
         for outcome in checking.run_checks(scope, selected):
             context.log.info(f"{asset}.{outcome.check.name}: {outcome.findings.height} finding(s)"

@@ -23,11 +23,11 @@ PARTITIONED = {"partitions_def": monthly_partitions, "backfill_policy": single_r
 def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str, feed) -> dg.MaterializeResult:
     months = partition_months(context)
     dates = storage.days_of(months)
-    landed = feed.land(warehouse.path, dates)
-    present = landing.snapshots_for(warehouse.path, source, dates)
-    new = [item.raw.rel(warehouse.path) for item in landed if item.new]
+    landed = feed.land(warehouse.lake, dates)
+    present = landing.snapshots_for(warehouse.lake, source, dates)
+    new = [item.raw.rel(warehouse.lake) for item in landed if item.new]
     for item in landed:
-        context.log.info(f"{'landed' if item.new else 'already landed'} {item.raw.rel(warehouse.path)}")
+        context.log.info(f"{'landed' if item.new else 'already landed'} {item.raw.rel(warehouse.lake)}")
     covered = sorted({d for ds in present.values() for d in ds})
     # Dagster copies a ranged run's metadata onto every partition's event: counts and a few names, no lists
     return dg.MaterializeResult(metadata={
@@ -42,7 +42,7 @@ def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source
 
 
 def _parse_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str) -> pipeline.ParseStats:
-    stats = pipeline.parse_partitions(warehouse.path, source, partition_months(context))
+    stats = pipeline.parse_partitions(warehouse.lake, source, partition_months(context))
     context.log.info(f"{source}: {stats.rows} rows in {stats.partitions} month partition(s), {stats.rejects} lines quarantined")
     return stats
 
@@ -82,7 +82,7 @@ def _metadata(context: dg.AssetExecutionContext, stats: pipeline.ParseStats, dat
     if len(months) == 1:
         meta["days"] = ", ".join(d.strftime("%d") for d in held) or "(none)"
         meta["missing_days"] = ", ".join(d.strftime("%d") for d in missing) or "(none)"
-        newest = storage.read_month(warehouse.path / "warehouse", dataset, stats.source, months[0])
+        newest = storage.read_month(warehouse.lake / "warehouse", dataset, stats.source, months[0])
         if newest.height:
             last = newest.get_column("date").max()
             rows = newest.filter(newest.get_column("date") == last)

@@ -14,23 +14,26 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
-from dagster_project import http, landing, pipeline, sources
+from dagster_project import http, lake, landing, pipeline, sources
 
 log = logging.getLogger("mdw.feeds")
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The data directory: raw/ (immutable inputs), warehouse/ (Parquet), the catalog and the inbox."""
+    """Where the data lives. The lake (raw/ immutable inputs, warehouse/ Parquet) at ``storage_url``: a local path or
+    s3://bucket/prefix (empty: the data dir). The catalog and the inbox stay in the local ``data_dir``."""
 
     data_dir: str
+    storage_url: str = ""
 
     @property
-    def path(self) -> Path:
-        return Path(self.data_dir).resolve()
+    def lake(self):
+        """The lake's root: a local ``Path``, or an ``upath.UPath`` on object storage (``dagster_project.lake``)."""
+        return lake.root(self.storage_url or self.data_dir)
 
     @property
     def inbox(self) -> Path:
-        return self.path / "inbox"
+        return Path(self.data_dir).resolve() / "inbox"
 
 
 def _land(data_dir: Path, data: bytes, **kwargs) -> list[pipeline.Landed]:
@@ -183,6 +186,6 @@ FEED_ENV_DEFAULTS = {name: "" for source in sources.SOURCES.values() for name in
 
 
 RESOURCES = {
-    "warehouse": Warehouse(data_dir=dg.EnvVar("MDW_DATA_DIR")),
+    "warehouse": Warehouse(data_dir=dg.EnvVar("MDW_DATA_DIR"), storage_url=dg.EnvVar("MDW_STORAGE_URL")),
     **{feed_key(name): feed_resource(source) for name, source in sources.SOURCES.items()},
 }

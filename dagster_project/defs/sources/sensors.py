@@ -34,7 +34,7 @@ def drain_inbox(warehouse: Warehouse) -> tuple[list[tuple[str, pipeline.Landed]]
         if path.is_symlink() or not path.is_file() or path.name.startswith("."):
             continue
         try:
-            item = pipeline.land_input(warehouse.path, path.read_bytes(), name=path.name)
+            item = pipeline.land_input(warehouse.lake, path.read_bytes(), name=path.name)
         except (ParseError, OSError, landing.Quarantined) as exc:
             moved = _move_aside(path, inbox / "rejected")
             moved.with_name(f"{moved.name}.reason.txt").write_text(f"{exc}\n")
@@ -117,7 +117,7 @@ def catch_up_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     today = dt.datetime.now(dt.UTC).date()
     requests = []
     for source, job in JOB_OF_SOURCE.items():
-        for key, reason in months_to_catch_up(context.instance, warehouse.path, source, today):
+        for key, reason in months_to_catch_up(context.instance, warehouse.lake, source, today):
             context.log.info(f"{source} {key}: {reason}")
             requests.append(dg.RunRequest(run_key=f"catch_up:{source}:{key}:{reason}", job_name=job.name,
                                           partition_key=key, tags={"mdw/catch_up": reason}))

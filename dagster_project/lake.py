@@ -1,0 +1,259 @@
+"""Where the lake lives: ``raw/``, ``warehouse/`` (and the derived ``parsed_inputs/``, ``quarantine/``).
+
+``MDW_STORAGE_URL`` is a local path (the default: ``MDW_DATA_DIR``) or ``s3://bucket/prefix`` on any
+S3-compatible store (AWS, MinIO, R2). Endpoint and credentials come from the standard variables
+(``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``), read by the engines
+themselves: s3fs (through universal_pathlib, so the code keeps its pathlib idiom) for Python, DuckDB's
+``httpfs`` extension (loaded from its pinned wheel, offline) for SQL. Nothing here copies the lake locally.
+
+A local lake is a plain ``pathlib.Path``: the default path pays nothing for object storage. On object storage,
+a write is one PUT of a complete object (readers see the old object or the new one), a "folder" is only a key
+prefix (nothing to create or remove), and listings are never cached (another run may have written meanwhile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+REMOTE_SCHEMES = ("s3", "s3a")
+AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+
+
+class LakeUnavailable(RuntimeError):
+    """The lake cannot be used: no such bucket, credentials refused, endpoint unreachable (one line, no secret)."""
+
+
+def storage_url() -> str:
+    """``MDW_STORAGE_URL``, else ``MDW_DATA_DIR`` (the local default)."""
+    return os.environ.get("MDW_STORAGE_URL") or os.environ["MDW_DATA_DIR"]
+
+
+def root(url: str | None = None) -> Any:
+    """The lake's root: a resolved ``Path`` for a local lake, an ``upath.UPath`` for ``s3://bucket/prefix``."""
+    url = url or storage_url()
+    scheme = urlparse(url).scheme
+    if scheme in REMOTE_SCHEMES:
+        from upath import UPath  # only a remote lake imports s3fs (and aiobotocore)
+
+        return UPath(url.rstrip("/"), use_listings_cache=False, skip_instance_cache=False)
+    if scheme not in ("", "file"):
+        raise LakeUnavailable(f"MDW_STORAGE_URL: unsupported scheme {scheme!r} (a local path or s3://bucket/prefix)")
+    return Path(url.removeprefix("file://")).resolve()
+
+
+def is_remote(path: Any) -> bool:
+    return not isinstance(path, Path) and getattr(path, "protocol", "") in REMOTE_SCHEMES
+
+
+def shown(path: Any) -> str:
+    """A path as DuckDB and messages name it: ``s3://bucket/key`` or an absolute local path."""
+    return str(path) if is_remote(path) else Path(path).resolve().as_posix()
+
+
+def endpoint() -> str:
+    """Where the store is, for messages (never with credentials)."""
+    return os.environ.get("AWS_ENDPOINT_URL") or f"AWS S3 ({os.environ.get('AWS_REGION', 'default region')})"
+
+
+def probe(lake: Any) -> None:
+    """One request that proves a remote lake usable: the bucket exists and the credentials are accepted."""
+    if not is_remote(lake):
+        return
+    bucket = lake.path.split("/", 1)[0]
+    try:
+        lake.fs.ls(bucket, refresh=True)
+    except FileNotFoundError:
+        raise LakeUnavailable(f"the lake's bucket {bucket!r} does not exist at {endpoint()} (MDW_STORAGE_URL={lake})") from None
+    except PermissionError as exc:
+        raise LakeUnavailable(f"the store at {endpoint()} refused the credentials for bucket {bucket!r} "
+                              f"(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY): {_reason(exc)}") from None
+    except OSError as exc:
+        raise LakeUnavailable(f"cannot reach the lake {lake} at {endpoint()}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else type(exc).__name__
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    return message.replace(secret, "***") if secret else message
+
+
+# -------------------------------------------------------------------------------------------------- reads
+
+def glob(root: Any, pattern: str) -> list[Any]:
+    """The files and folders under ``root`` matching ``pattern`` (``*`` within one path segment), sorted.
+
+    On object storage, one listing of the whole prefix (ListObjectsV2, a thousand keys a page) instead of
+    fsspec's walk, which lists every matching "folder" again: a month glob over 27 years is one or a few
+    requests, not 334. Folders are the key prefixes of the objects found."""
+    if not is_remote(root):
+        return sorted(root.glob(pattern))
+    base = root.path.rstrip("/")
+    try:
+        keys = root.fs.find(base)
+    except FileNotFoundError:
+        return []
+    depth = pattern.count("/") + 1
+    found = {"/".join(parts[:depth]) for key in keys if len(parts := key[len(base) + 1:].split("/")) >= depth}
+    return [root / rel for rel in sorted(found)
+            if all(fnmatch.fnmatchcase(a, b) for a, b in zip(rel.split("/"), pattern.split("/"), strict=True))]
+
+
+# ------------------------------------------------------------------------------------------------- writes
+
+@contextmanager
+def replacing(path: Any, *, sidecars: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a local temp path; when the block succeeds, it becomes ``path`` whole.
+
+    Local: a hidden temp file beside ``path``, fsynced and renamed over it. Remote: a temp file on local disk,
+    uploaded in one PUT of the complete object. Either way readers see the old content or the new one, never half
+    of either; on failure nothing is written and the temp file (and its ``sidecars``, such as a ``.wal``) goes.
+    """
+    if is_remote(path):
+        handle, name = tempfile.mkstemp(prefix=".mdw-", suffix=".tmp")
+        os.close(handle)
+        tmp = Path(name)
+        try:
+            yield tmp
+            path.fs.put_file(name, path.path)  # s3fs: one PutObject below its multipart threshold (50 MB)
+        finally:
+            for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in sidecars)):
+                leftover.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in sidecars)):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def write_bytes(path: Any, data: bytes) -> None:
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def makedirs(path: Any) -> None:
+    """Create a local folder (and its parents); on object storage a folder is a key prefix: nothing to do."""
+    if not is_remote(path):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def remove_empty_dirs(folder: Any, stop: Any) -> None:
+    """Remove ``folder`` and its parents up to ``stop`` while they are empty (local only: a prefix has no object)."""
+    if is_remote(folder):
+        return
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def remove_tree(path: Any) -> None:
+    if is_remote(path):
+        with contextlib.suppress(FileNotFoundError):
+            path.fs.rm(path.path, recursive=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def replace_tree(new: Any, target: Any) -> None:
+    """Put the folder ``new`` in the place of ``target``. Local: two renames (``target`` is whole at every moment but
+    one between them). Remote: each object of ``new`` copied over its namesake (each copy is whole), then the objects
+    of ``target`` that ``new`` lacks deleted, then ``new``."""
+    if is_remote(new):
+        fs = new.fs
+        fresh = {key[len(new.path) + 1:] for key in fs.find(new.path)}
+        for rel in sorted(fresh):
+            fs.copy(f"{new.path}/{rel}", f"{target.path}/{rel}")
+        for key in fs.find(target.path):
+            if key[len(target.path) + 1:] not in fresh:
+                fs.rm(key)
+        remove_tree(new)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def move(source: Any, target: Any) -> None:
+    """Move one file. Local: an atomic rename (same file system). Remote: a server-side copy, then the delete."""
+    if is_remote(source):
+        source.fs.mv(source.path, target.path)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+
+# ---------------------------------------------------------------------------------------------------- DuckDB
+
+def httpfs_extension() -> Path:
+    """The ``httpfs`` extension of the pinned wheel ``duckdb-extension-httpfs`` (same DuckDB release): no download."""
+    import duckdb
+    import duckdb_extension_httpfs
+
+    folder = Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = folder / "httpfs.duckdb_extension"
+    if not path.exists():
+        raise LakeUnavailable(f"no httpfs extension for DuckDB {duckdb.__version__} in {folder.parent}: "
+                              "pin duckdb and duckdb-extension-httpfs to the same release")
+    return path
+
+
+def _endpoint_parts() -> tuple[str | None, bool]:
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        return None, True
+    parsed = urlparse(url)
+    return parsed.netloc + parsed.path.rstrip("/"), parsed.scheme == "https"
+
+
+def duckdb_setup(con: Any, lake: Any) -> None:
+    """Let ``con`` read and write a remote lake: the httpfs extension from its wheel and a temporary S3 secret
+    built from the AWS_* variables (bound as parameters; DuckDB shows it redacted and never stores it)."""
+    if not is_remote(lake):
+        return
+    con.execute(f"load '{httpfs_extension().as_posix()}'")
+    host, ssl = _endpoint_parts()
+    options = {"key_id": os.environ.get("AWS_ACCESS_KEY_ID", ""), "secret": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+               "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    if os.environ.get("AWS_SESSION_TOKEN"):
+        options["session_token"] = os.environ["AWS_SESSION_TOKEN"]
+    if host:
+        options |= {"endpoint": host, "url_style": "path"}
+    names = ", ".join(f"{k} ${k}" for k in options)
+    con.execute(f"create or replace temporary secret mdw_lake (type s3, {names}, use_ssl {str(ssl).lower()})", options)
+
+
+def duckdb_cli_init(lake: Any) -> str:
+    """The same for the DuckDB CLI (``make sql``), as SQL it runs at start: the credentials are read there with
+    ``getenv``, so they appear neither in the command line nor in a file."""
+    if not is_remote(lake):
+        return ""
+    host, ssl = _endpoint_parts()
+    endpoint_sql = (f", endpoint {_quote(host)}, url_style 'path'" if host else "")
+    token = ", session_token getenv('AWS_SESSION_TOKEN')" if os.environ.get("AWS_SESSION_TOKEN") else ""
+    return (f"load {_quote(httpfs_extension().as_posix())};\n"
+            "create or replace temporary secret mdw_lake (type s3, key_id getenv('AWS_ACCESS_KEY_ID'), "
+            "secret getenv('AWS_SECRET_ACCESS_KEY'), "
+            f"region coalesce(nullif(getenv('AWS_REGION'), ''), 'us-east-1'){token}{endpoint_sql}, "
+            f"use_ssl {str(ssl).lower()});\n")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
