@@ -101,7 +101,8 @@ def _progress() -> Progress:
 
 
 def _instance():
-    """The project's Dagster instance; an unreachable instance database is one line and exit 2."""
+    """The project's Dagster instance; an unreachable instance database or lake is one line and exit 2."""
+    _lake()  # before any run: a remote lake that cannot be used fails here, not in every asset
     try:
         return runner.instance()
     except runner.InstanceUnavailable as exc:
