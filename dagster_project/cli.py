@@ -1,7 +1,7 @@
 """``mdw``: the project's command line (typer + rich).
 
     mdw run                         the main job on the bundled data, with a summary
-    mdw backfill --from D --to D    the month partitions holding a date range (single-run backfills)
+    mdw backfill --from D --to D    the month partitions holding a date range (ranged runs; --parallel N: queued runs side by side)
     mdw ingest PATH...              land files and materialize the month partitions they hold
     mdw parse PATH                  print normalized rows as JSON lines (exit 2 on bad input)
     mdw sql [QUERY]                 query the warehouse (no QUERY: the DuckDB CLI on the catalog)
@@ -28,15 +28,17 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import dagster as dg
 import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project import lake, landing, pipeline, runner, sources, sqlmodels, storage
+from dagster_project import lake, landing, parallel_runs, pipeline, runner, sources, sqlmodels, storage
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
+from dagster_project.defs.sources.partitions import MONTHS_PER_RUN
 from dagster_project.findings import SEVERITIES
 from dagster_project.quality import CHECKS
 from dagster_project.rows import ParseError
@@ -110,7 +112,8 @@ def _instance():
         raise typer.Exit(2) from None
 
 
-def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list[tuple[str, float, object]]:
+def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]],
+              tags: dict[str, str] | None = None) -> list[tuple[str, float, object]]:
     """Execute (label, assets, start, end) runs with a progress bar; stop at the first failure."""
 
     inst = _instance()
@@ -128,7 +131,7 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]]) -> list
             for label, assets, start, end in plan:
                 progress.update(runs, description=f"run: {label}")
                 started = time.perf_counter()
-                result = runner.materialize(assets, start=start, end=end, inst=inst)
+                result = runner.materialize(assets, start=start, end=end, inst=inst, tags=tags)
                 results.append((label, time.perf_counter() - started, result))
                 progress.advance(runs)
                 if not result.success:
@@ -231,12 +234,16 @@ def backfill(
     source: Annotated[list[str] | None, typer.Option(help=f"Source(s): {', '.join(SOURCE_CHOICES)}. Default: all.")] = None,
     models: Annotated[bool, typer.Option(help="Build the months of the models in each run.")] = True,
     chunk_months: Annotated[int, typer.Option(help="Most month partitions per run (0: one run per missing range). "
-                                              "An interrupted backfill redoes at most one chunk.")] = 120,
+                                              "An interrupted backfill redoes at most one chunk.")] = MONTHS_PER_RUN,
     force: Annotated[bool, typer.Option(help="Re-run partitions that are already materialized.")] = False,
+    parallel: Annotated[int, typer.Option(help="Split the months into N runs that execute at the same time, each in "
+                                          "its own process, through the instance's run queue (at most N at once), "
+                                          "then re-run the seams between them. 0: one run after another, in this "
+                                          "process.", min=0)] = 0,
 ) -> None:
     """Materialize every month partition from FROM to TO that is not materialized yet, with their checks and the models.
 
-    One run per missing range of months (single-run backfill policy): a fresh range is one run per
+    One run per missing range of months (ranged runs, as the backfill policy makes them): a fresh range is one run per
     CHUNK_MONTHS; a range already loaded is no run at all; an interrupted backfill resumes with the months
     it had not finished.
     """
@@ -253,6 +260,8 @@ def backfill(
     for name in chosen:
         _choice("--source", name, list(SOURCE_CHOICES))
     started = time.perf_counter()
+    if parallel:
+        os.environ["MDW_MAX_CONCURRENT_RUNS"] = str(parallel)  # the run queue's limit (dagster.yaml follows it)
     inst = _instance()
     assets = [a for s in chosen for a in SOURCE_ASSETS[s]]
     model_assets = models_for({d for s in chosen for d in SOURCE_DATASETS[s]}) if models else []
@@ -263,13 +272,41 @@ def backfill(
         out.print(f"nothing to do: all {total:,} month partitions of {', '.join(chosen)} from {storage.month_key(first)} "
                   f"to {storage.month_key(last)} are materialized (--force re-runs them)")
         return
-    console.print(f"{len(todo):,} of {total:,} month partitions to materialize in {len(ranges)} run(s)")
     label = "+".join(chosen) + (" + models" if model_assets else "")
+    if parallel:
+        spans = parallel_runs.split(runner.month_ranges(todo, 0), parallel)  # N runs, whatever --chunk-months says
+        _parallel_backfill(inst, assets + model_assets, label, spans, len(todo), total)
+        _refresh_catalog()
+        out.print(f"{len(todo):,} month partitions in {time.perf_counter() - started:.1f}s")
+        return
+    console.print(f"{len(todo):,} of {total:,} month partitions to materialize in {len(ranges)} run(s)")
     plan = [(f"{label} {storage.month_key(a)}..{storage.month_key(b)}", assets + model_assets, str(a), str(b))
             for a, b in ranges]
     results = _run_plan(plan)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
+
+
+def _parallel_backfill(inst, assets: list[str], label: str, ranges: list[tuple[dt.date, dt.date]], todo: int,
+                       total: int) -> None:
+    """Submit one queued run per range and follow them with a progress bar; then re-run each seam (the two months
+    either side of a boundary between ranges) here, now that both sides exist."""
+    seams = parallel_runs.seams(ranges)
+    console.print(f"{todo:,} of {total:,} month partitions to materialize in {len(ranges)} parallel run(s), "
+                  f"then {len(seams)} seam run(s)")
+    backfill_tag = {"mdw/parallel_backfill": f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"}
+    with parallel_runs.workspace(inst) as context, _progress() as progress:
+        task = progress.add_task(f"parallel runs: {label}", total=len(ranges))
+        ids = [parallel_runs.submit(context, assets, first, last, backfill_tag) for first, last in ranges]
+        runs = parallel_runs.wait(context, ids, lambda done, _n: progress.update(task, completed=done))
+    for (first, last), run in zip(ranges, runs, strict=True):
+        if run.status != dg.DagsterRunStatus.SUCCESS:
+            console.print(f"[red]run {run.run_id[:8]} ({storage.month_key(first)}..{storage.month_key(last)}) "
+                          f"{run.status.value.lower()}:[/red] {parallel_runs.step_failure(inst, run)}", highlight=False)
+            raise typer.Exit(1)
+    if seams:
+        _run_plan([(f"seam {storage.month_key(a)}..{storage.month_key(b)}", assets, str(a), str(storage.month_end(b)))
+                   for a, b in seams], tags=backfill_tag)
 
 
 @app.command()

@@ -13,8 +13,10 @@ import dagster as dg
 from dagster_project import storage
 from dagster_project.definitions import defs
 from dagster_project.defs.sources.partitions import month_partition_key, range_tags
+from dagster_project.parallel_runs import QUIET_RUN_CONFIG
 from dagster_project.settings import DAGSTER_PG_ENV, apply_env_defaults, redacted_pg_url
 
+DEFAULT_MAX_CONCURRENT_RUNS = 4
 PID_TAG = "mdw/pid"  # the process running an in-process run: lets a later mdw tell an interrupted run
 
 DAGSTER_YAML = """\
@@ -35,9 +37,20 @@ storage:
 _OURS = DAGSTER_YAML.splitlines()[0]
 
 
+# The queued run coordinator (Dagster's default) with a limit: runs submitted to the queue (`mdw backfill --parallel`,
+# the UI's backfills and launches) start at most this many at a time, each in its own process.
+RUN_QUEUE_YAML = """\
+run_queue:
+  max_concurrent_runs: {limit}
+"""
+
+
 def dagster_yaml() -> str:
-    """The instance configuration for the current environment (Postgres storage when MDW_DAGSTER_PG_URL is set)."""
-    return DAGSTER_YAML + (POSTGRES_YAML if os.environ.get("MDW_DAGSTER_PG_URL") else "")
+    """The instance configuration for the current environment (Postgres storage when MDW_DAGSTER_PG_URL is set; the
+    run queue's limit from MDW_MAX_CONCURRENT_RUNS)."""
+    limit = int(os.environ.get("MDW_MAX_CONCURRENT_RUNS") or DEFAULT_MAX_CONCURRENT_RUNS)
+    return (DAGSTER_YAML + RUN_QUEUE_YAML.format(limit=limit)
+            + (POSTGRES_YAML if os.environ.get("MDW_DAGSTER_PG_URL") else ""))
 
 
 def instance() -> dg.DagsterInstance:
@@ -99,7 +112,7 @@ def definitions() -> dg.Definitions:
 
 def materialize(assets: list[str], *, start: dt.date | str | None = None, end: dt.date | str | None = None,
                 inst: dg.DagsterInstance | None = None, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-    """One run over ``assets``; the months holding ``start`` to ``end`` when given (single-run backfill)."""
+    """One run over ``assets``; the months holding ``start`` to ``end`` when given (a ranged run, as a backfill launches)."""
     job = definitions().resolve_implicit_global_asset_job_def()
     all_tags = {PID_TAG: str(os.getpid()), **(tags or {})}
     partition_key = None
@@ -111,13 +124,12 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
         else:
             all_tags.update(range_tags(first, last))
     # the terminal shows a progress bar and one line per failure (failure_message); every event is in the UI
-    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     return job.execute_in_process(
         instance=inst or instance(),
         asset_selection=[dg.AssetKey(a) for a in assets],
         partition_key=partition_key,
         tags=all_tags,
-        run_config=quiet,
+        run_config=QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
 

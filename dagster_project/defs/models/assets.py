@@ -13,7 +13,7 @@ import dagster as dg
 
 from dagster_project import charts, checking, quality, sources, sqlmodels, storage
 from dagster_project.defs import metadata
-from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
+from dagster_project.defs.sources.partitions import backfill_policy, monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import Warehouse
 
 # month M of a daily change needs the previous month's last quote; month M of ticker_quotes can take a
@@ -64,7 +64,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
     first_line = sqlmodels.model_sql(name).splitlines()[0].lstrip("- ")
 
     @dg.asset(name=name, group_name="models", kinds={"duckdb", "parquet"}, deps=_deps(name), description=first_line,
-              partitions_def=monthly_partitions, backfill_policy=single_run)
+              partitions_def=monthly_partitions, backfill_policy=backfill_policy)
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         months = partition_months(context)
         if name in quality.QUOTE_CHECKS_OF_MART:  # findings about the mart's quotes, so they flag them in this run

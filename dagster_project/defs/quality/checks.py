@@ -2,7 +2,7 @@
 
 One multi-asset check per asset, so all of an asset's checks share one DuckDB read of its partitions.
 Checks are partitioned by month like their assets: a run over one month records a result for that month;
-a ranged (single-run) backfill records one result per check for the range, with the findings per date
+a ranged run (a backfill) records one result per check for the range, with the findings per date
 (Dagster cannot batch per-partition check events). Each check reads only the compact month files of the
 run's months and the history its rules look back on.
 ``partition_structure`` is blocking: when it fails with ERROR the models in the same run do not run, and

@@ -14,10 +14,10 @@ import dagster as dg
 
 from dagster_project import landing, pipeline, quality, sessions, sources, storage
 from dagster_project.defs import metadata
-from dagster_project.defs.sources.partitions import monthly_partitions, partition_months, single_run
+from dagster_project.defs.sources.partitions import backfill_policy, monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import FEED_TYPES, Warehouse, feed_key
 
-PARTITIONED = {"partitions_def": monthly_partitions, "backfill_policy": single_run}
+PARTITIONED = {"partitions_def": monthly_partitions, "backfill_policy": backfill_policy}
 
 
 def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str, feed) -> dg.MaterializeResult:
