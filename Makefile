@@ -53,7 +53,7 @@ sql: $(STAMP)
 backfill: $(STAMP)
 	$(BIN)/mdw backfill --from 1999-01-04 --to 2026-10-30 --source ecb
 
-## Benchmark: history at scale, Dagster on Postgres vs SQLite, against the Dagster floor, a bare DuckDB script, pandas, currencyconverter; scale 1x/4x/16x; bench/results.md records how long the last run took.
+## Benchmark: history at scale, Dagster on Postgres vs SQLite, N parallel runs vs one, the lake on S3 vs local disk, against the Dagster floor, a bare DuckDB script, pandas, currencyconverter; scale 1x/4x/16x; bench/results.md records how long the last run took.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run

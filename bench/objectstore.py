@@ -66,3 +66,82 @@ def keys(variables: dict[str, str], bucket: str, prefix: str = "") -> list[str]:
     """Every object key under ``prefix``."""
     pages = client(variables).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+QUERIES = {
+    "open a session (views over every file)": None,
+    "scan: count and mean of every parsed rate (334 files)": "select count(*), avg(rate) from parsed_rates",
+    "one pair over 27 years (fx_rate macro)": "select count(*) from fx_rate('USD', 'JPY', date '1999-01-01', date '2026-12-31')",
+    "one day's rates (fx_rates, one month file)": "select count(*) from fx_rates where date = date '2024-11-28'",
+}
+
+
+def _query_ms(lake_url: str, repeat: int = 5) -> dict[str, float]:
+    """Median warm milliseconds of each query through the project's own session (sqlmodels.connect)."""
+    import statistics
+
+    from dagster_project import lake, sqlmodels
+
+    root = lake.root(lake_url)
+    out = {}
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        con = sqlmodels.connect(root)
+        samples.append(time.perf_counter() - started)
+    out["open a session (views over every file)"] = statistics.median(samples) * 1000
+    for name, sql in QUERIES.items():
+        if sql is None:
+            continue
+        con.execute(sql).fetchall()  # warm
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            con.execute(sql).fetchall()
+            samples.append(time.perf_counter() - started)
+        out[name] = statistics.median(samples) * 1000
+    con.close()
+    return out
+
+
+def lake_s3_vs_local() -> list[tuple]:
+    """`mdw run` and the full ECB backfill with the lake on local disk and on the S3 endpoint (SQLite Dagster home for
+    both), then reading the lake: the same queries through the project's DuckDB session on each."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.history import env_for, timed_mdw
+
+    rows = []
+    backfill = ["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"]
+    with tempfile.TemporaryDirectory(prefix="mdw-bench-") as tmp, throwaway_s3("bench") as s3:
+        local, remote = Path(tmp) / "local", Path(tmp) / "s3"
+        env_local = env_for(local)
+        env_s3 = {**env_for(remote), **s3, "MDW_STORAGE_URL": "s3://bench/lake"}
+        for label, args in (("`mdw run`", ["run"]), ("full ECB backfill (334 months)", backfill)):
+            a, _, _ = timed_mdw(args, env_local, local)
+            b, rss, _ = timed_mdw(args, env_s3, remote)
+            rows.append((f"{label}: local disk vs S3 (moto on 127.0.0.1)", f"{a:.1f} s vs {b:.1f} s wall ({b / a:.1f}x); "
+                         f"{len(keys(s3, 'bench', 'lake/'))} objects in the bucket, {rss:.0f} MB peak RSS on S3"))
+        saved = {k: os.environ.get(k) for k in s3}
+        os.environ.update(s3)
+        try:
+            on_disk, on_s3 = _query_ms(str(local / "data")), _query_ms("s3://bench/lake")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        for name in QUERIES:
+            rows.append((f"read the lake, {name}", f"{on_disk[name]:.1f} ms local vs {on_s3[name]:.1f} ms S3 (median of 5, warm)"))
+    return rows
+
+
+def main() -> None:
+    for name, value in lake_s3_vs_local():
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

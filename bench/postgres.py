@@ -60,6 +60,20 @@ def throwaway_postgres(password: str = PASSWORD) -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def fresh_database(url: str) -> str:
+    """A new empty database on the server of ``url`` (its URL): one Dagster instance per test or measure."""
+    import uuid
+
+    import psycopg2
+
+    name = f"t{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(url)
+    con.autocommit = True
+    con.cursor().execute(f"create database {name}")
+    con.close()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
 def backfill_postgres_vs_sqlite() -> list[tuple]:
     args = ["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"]
     rows = []
@@ -85,8 +99,27 @@ def backfill_postgres_vs_sqlite() -> list[tuple]:
 
 
 def main() -> None:
-    for name, value in backfill_postgres_vs_sqlite():
+    for name, value in backfill_postgres_vs_sqlite() + parallel_vs_one():
         print(f"| {name} | {value} |")
+
+
+
+def parallel_vs_one(parallel: tuple[int, ...] = (2, 4)) -> list[tuple]:
+    """The full ECB backfill on Postgres as runs one after another in one process (`mdw backfill`) against N queued
+    runs side by side, each in its own process (`mdw backfill --parallel N`), each in a fresh data dir and database."""
+    args = ["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mdw-bench-") as tmp:
+        for n in (0, *parallel):
+            with throwaway_postgres() as url:
+                root = Path(tmp) / f"parallel{n}"
+                env = {k: v for k, v in env_for(root).items() if k != "DAGSTER_HOME"}
+                env |= {"MDW_DATA_DIR": str(root / "data"), "MDW_DAGSTER_PG_URL": url}
+                wall, rss, _ = timed_mdw(args + (["--parallel", str(n)] if n else []), env, root)
+                what = (f"--parallel {n}: {n} queued runs side by side, then {n - 1} seam run(s)" if n
+                        else "one process, 3 runs of 120 months one after another")
+                rows.append((f"full ECB backfill on Postgres, {what}", f"{wall:.1f} s wall, {rss:.0f} MB peak RSS (mdw)"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -272,16 +272,18 @@ def query_latency(data: Path) -> list[tuple]:
 
 
 def main() -> None:
-    from bench import history, postgres
+    from bench import history, objectstore, postgres
 
     started = time.perf_counter()
     history_rows = history.measure()
     print(history.table(history_rows), flush=True)
     try:
-        pg_rows = postgres.backfill_postgres_vs_sqlite()
+        pg_rows = postgres.backfill_postgres_vs_sqlite() + postgres.parallel_vs_one()
     except FileNotFoundError as exc:  # no Postgres server binaries on this machine
         pg_rows = [("Dagster on Postgres", f"not measured: {exc}")]
     print(pg_rows, flush=True)
+    s3_rows = objectstore.lake_s3_vs_local()
+    print(s3_rows, flush=True)
     with tempfile.TemporaryDirectory(prefix="mdw-bench-") as tmp_name:
         tmp = Path(tmp_name)
         data = tmp / "ecb"
@@ -310,6 +312,9 @@ def main() -> None:
              + history.table(history_rows)
              + "\n## Dagster on Postgres (issue 12)\n\nA throwaway Postgres 15 on this machine (`python -m bench.postgres`).\n\n"
              + "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in pg_rows) + "\n"
+             + "\n## The lake on object storage (issue 12)\n\nA moto S3 endpoint on 127.0.0.1 in its own process "
+             "(`python -m bench.objectstore`): a stand-in for the S3 API, not for AWS's latency.\n\n"
+             + "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in s3_rows) + "\n"
              + "\n## Against the floor and the alternatives\n\n")
     RESULTS.write_text(header + scale + table)
     print(header + scale + table)

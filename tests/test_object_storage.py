@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 from conftest import BUNDLED_ECB, FIXTURES
 
 from bench.objectstore import SECRET_KEY, client, keys, throwaway_s3
-from bench.postgres import PG_BIN, throwaway_postgres
+from bench.postgres import PG_BIN, fresh_database, throwaway_postgres
 from dagster_project import pipeline, storage
 
 pytestmark = pytest.mark.e2e
@@ -47,18 +46,6 @@ def postgres():
         pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
     with throwaway_postgres(PG_PASSWORD) as url:
         yield url
-
-
-def _fresh_database(url: str) -> str:
-    """A new empty database on the throwaway server (each test its own Dagster instance)."""
-    import psycopg2
-
-    name = f"t{uuid.uuid4().hex[:10]}"
-    con = psycopg2.connect(url)
-    con.autocommit = True
-    con.cursor().execute(f"create database {name}")
-    con.close()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def _env(tmp_path: Path, s3: dict, prefix: str, pg_url: str | None = None, **extra) -> dict:
@@ -90,7 +77,7 @@ def _object(s3: dict, key: str) -> bytes:
 
 
 def test_run_backfill_ingest_rebuild_and_sql_on_s3_and_postgres(s3, postgres, tmp_path):
-    pg = _fresh_database(postgres)
+    pg = fresh_database(postgres)
     env = _env(tmp_path, s3, "main", pg)
     outputs = []
 
@@ -153,7 +140,7 @@ def test_run_backfill_ingest_rebuild_and_sql_on_s3_and_postgres(s3, postgres, tm
 
 
 def test_sigkill_mid_backfill_on_s3_leaves_only_complete_objects(s3, postgres, tmp_path):
-    env = _env(tmp_path, s3, "crash", _fresh_database(postgres))
+    env = _env(tmp_path, s3, "crash", fresh_database(postgres))
     cmd = ["backfill", "--from", "2005-01-01", "--to", "2026-10-30", "--source", "ecb", "--no-models", "--chunk-months", "60"]
     proc = subprocess.Popen([str(MDW), *cmd], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     prefix = "crash/warehouse/rates/source=ecb/"
@@ -187,7 +174,7 @@ def test_sigkill_mid_backfill_on_s3_leaves_only_complete_objects(s3, postgres, t
 
 
 def test_four_concurrent_runs_on_s3_lose_and_duplicate_nothing(s3, postgres, tmp_path):
-    env = _env(tmp_path, s3, "concurrent", _fresh_database(postgres))
+    env = _env(tmp_path, s3, "concurrent", fresh_database(postgres))
     first = _mdw(env, "backfill", "--from", "2023-12-01", "--to", "2023-12-31", "--source", "ecb", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     months = ["2024-01-15", "2024-02-15", "2024-03-15", "2024-04-15"]
