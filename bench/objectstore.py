@@ -71,8 +71,10 @@ def keys(variables: dict[str, str], bucket: str, prefix: str = "") -> list[str]:
 QUERIES = {
     "open a session (views over every file)": None,
     "scan: count and mean of every parsed rate (334 files)": "select count(*), avg(rate) from parsed_rates",
-    "one pair over 27 years (fx_rate macro)": "select count(*) from fx_rate('USD', 'JPY', date '1999-01-01', date '2026-12-31')",
-    "one day's rates (fx_rates, one month file)": "select count(*) from fx_rates where date = date '2024-11-28'",
+    "one pair over 27 years (fx_cross_rates USD/JPY)": "select date, rate from fx_cross_rates where source = 'ecb' "
+                                                        "and base = 'USD' and quote = 'JPY' order by date",
+    "one day's cross matrix (fx_cross_rates)": "select base, quote, rate from fx_cross_rates where source = 'ecb' "
+                                               "and date = date '2024-11-28'",
 }
 
 
