@@ -46,6 +46,21 @@ def _isolated(tmp_path, monkeypatch):
     stamina.set_testing(False)
 
 
+PG_PASSWORD = "s3cret-Pa55word"  # of the throwaway Postgres: tests assert it shows nowhere
+
+
+@pytest.fixture(scope="module")
+def postgres() -> str:
+    """A throwaway Postgres 15 server for the module (Debian's binaries; skipped, saying why, where they are absent):
+    its URL, with a database ``dagster``."""
+    from bench.postgres import PG_BIN, throwaway_postgres
+
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
+    with throwaway_postgres(PG_PASSWORD) as url:
+        yield url
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return Path(os.environ["MDW_DATA_DIR"])

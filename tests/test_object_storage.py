@@ -22,15 +22,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-from conftest import BUNDLED_ECB, FIXTURES
+from conftest import BUNDLED_ECB, FIXTURES, PG_PASSWORD
 
 from bench.objectstore import SECRET_KEY, client, keys, throwaway_s3
-from bench.postgres import PG_BIN, fresh_database, throwaway_postgres
+from bench.postgres import fresh_database
 from dagster_project import pipeline, storage
 
 pytestmark = pytest.mark.e2e
 MDW = Path(sys.executable).parent / "mdw"
-PG_PASSWORD = "s3-test-Pa55word"
 BUCKET = "lake"
 
 
@@ -39,13 +38,6 @@ def s3():
     with throwaway_s3(BUCKET) as variables:
         yield variables
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
-    with throwaway_postgres(PG_PASSWORD) as url:
-        yield url
 
 
 def _env(tmp_path: Path, s3: dict, prefix: str, pg_url: str | None = None, **extra) -> dict:

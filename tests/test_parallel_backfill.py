@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from bench.postgres import PG_BIN, fresh_database, throwaway_postgres
+from bench.postgres import fresh_database
 
 pytestmark = pytest.mark.e2e
 MDW = Path(sys.executable).parent / "mdw"
@@ -29,13 +29,6 @@ TABLES = {
     "dq_findings": "check_name, severity, date, source, subject, observed, expected, detail, asset",
 }
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
-    with throwaway_postgres("parallel-Pa55") as url:
-        yield url
 
 
 def _free_port() -> int:

@@ -14,20 +14,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from conftest import BUNDLED_ECB, BUNDLED_PAGE
-
-from bench.postgres import PG_BIN, throwaway_postgres
+from conftest import PG_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.e2e
 MDW = Path(sys.executable).parent / "mdw"
-PASSWORD = "s3cret-Pa55word"
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no Postgres server binaries at {PG_BIN} (Debian's postgresql 15)")
-    with throwaway_postgres(PASSWORD) as url:
-        yield url
 
 
 def _ecb_quotes(first: str, last: str) -> int:
