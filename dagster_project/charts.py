@@ -9,7 +9,7 @@ import base64
 import io
 from pathlib import Path
 
-from dagster_project.landing import atomic_write
+from dagster_project.lake import write_bytes
 
 SEVERITY_COLOURS = {"ERROR": "#c0392b", "WARN": "#e67e22"}
 
@@ -33,7 +33,7 @@ def _save(fig, path: Path) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     _pyplot().close(fig)
-    atomic_write(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
     return buf.getvalue()
 
 

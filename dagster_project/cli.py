@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -65,14 +66,20 @@ def _data_dir() -> Path:
 
 
 def _lake():
-    """The lake (MDW_STORAGE_URL, else the data dir); a remote one that cannot be used is one line and exit 2."""
+    """The lake (MDW_STORAGE_URL, else the data dir), probed once per process and URL; a remote one that cannot be
+    used is one line and exit 2."""
     apply_env_defaults()
     try:
-        root = lake.root()
-        lake.probe(root)
+        return _probed(lake.storage_url())
     except lake.LakeUnavailable as exc:
         console.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+
+
+@functools.cache
+def _probed(url: str):
+    root = lake.root(url)
+    lake.probe(root)
     return root
 
 

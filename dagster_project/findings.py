@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import lake, storage
-from dagster_project.landing import replacing
+from dagster_project.lake import replacing
 
 SEVERITIES = ("WARN", "ERROR")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import io
 import os
 import shutil
 import tempfile
@@ -106,6 +107,12 @@ def glob(root: Any, pattern: str) -> list[Any]:
     found = {"/".join(parts[:depth]) for key in keys if len(parts := key[len(base) + 1:].split("/")) >= depth}
     return [root / rel for rel in sorted(found)
             if all(fnmatch.fnmatchcase(a, b) for a, b in zip(rel.split("/"), pattern.split("/"), strict=True))]
+
+
+def readable(path: Any) -> Any:
+    """What polars and pyarrow read a file of the lake from: the local path, or the remote object's bytes (small:
+    a month of one dataset)."""
+    return io.BytesIO(path.read_bytes()) if is_remote(path) else path
 
 
 # ------------------------------------------------------------------------------------------------- writes

@@ -46,16 +46,6 @@ def extension(name: str, data: bytes) -> str:
     return "txt"
 
 
-def replacing(path, *, sidecars: tuple[str, ...] = ()):
-    """A temp path that becomes ``path`` whole when the block succeeds (``lake.replacing``: a rename on disk,
-    one PUT on object storage)."""
-    return lake.replacing(path, sidecars=sidecars)
-
-
-def atomic_write(path, data: bytes) -> None:
-    lake.write_bytes(path, data)
-
-
 @dataclass(frozen=True)
 class RawFile:
     path: Path
@@ -99,9 +89,9 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
             return _raw_file(path, source), False
         path = folder / f"{ts_name(captured_at)}-{digest[:8]}.{ext}"  # same second, other bytes: keep both
     if first != last:
-        atomic_write(path.with_name(path.name + COVERS), json.dumps(
+        lake.write_bytes(path.with_name(path.name + COVERS), json.dumps(
             {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())
-    atomic_write(path, data)
+    lake.write_bytes(path, data)
     return RawFile(path, source, captured_at, first, last), True
 
 
@@ -226,7 +216,7 @@ def quarantine(data_dir, raw: RawFile, reason: str, *, now: dt.datetime | None =
     record = {"raw_file": f"raw/{rel}", "reason": reason.strip(), "sha256": sha256(raw.path.read_bytes()),
               "first": raw.first.isoformat(), "last": raw.last.isoformat(),
               "quarantined_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()}
-    atomic_write(target.with_name(target.name + REASON), json.dumps(record, indent=1).encode())
+    lake.write_bytes(target.with_name(target.name + REASON), json.dumps(record, indent=1).encode())
     sidecar = raw.path.with_name(raw.path.name + COVERS)
     # on disk an atomic rename (readers see the file in raw/ or not at all); on object storage a copy, then the delete
     lake.move(raw.path, target)

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import lake
-from dagster_project.landing import replacing
+from dagster_project.lake import replacing
 from dagster_project.rows import RATE_SCHEMA, REJECT_SCHEMA, TICKER_SCHEMA, Reject, Snapshot
 
 PARSER_FILES = (Path(__file__).parent / "adapters", Path(__file__).parent / "rows.py")
@@ -59,8 +59,7 @@ def load(data_dir: Path, source: str, sha256: str, captured_at: dt.datetime,
         return None
     frames = {}
     for name, schema in _FRAMES.items():
-        path = where / f"{name}.parquet"
-        scan = pl.read_parquet(path.read_bytes()).lazy() if lake.is_remote(path) else pl.scan_parquet(path)
+        scan = pl.scan_parquet(lake.readable(where / f"{name}.parquet"))
         if window is not None:
             scan = scan.filter(pl.col("date").is_between(*window) | pl.col("date").is_null())
         frames[name] = scan.collect().cast(schema)

@@ -25,7 +25,7 @@ import iso4217
 import polars as pl
 
 from dagster_project import sessions
-from dagster_project.landing import replacing
+from dagster_project.lake import replacing
 from dagster_project.settings import REPO
 
 REFERENCE = REPO / "data" / "reference"

@@ -10,7 +10,6 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import catalog_docs, findings, lake, reference, storage
-from dagster_project.landing import replacing
+from dagster_project.lake import replacing
 from dagster_project.reference import sql_literal
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
@@ -331,9 +330,8 @@ def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
     others = [p for p in mart_files(data_dir, name) if p not in set(written)]
     if not written or not others:
         return False
-    def columns(path) -> list:
-        return list(pl.read_parquet_schema(io.BytesIO(path.read_bytes()) if lake.is_remote(path) else path).items())
-    return columns(written[0]) != columns(others[0])
+    return (list(pl.read_parquet_schema(lake.readable(written[0])).items())
+            != list(pl.read_parquet_schema(lake.readable(others[0])).items()))
 
 
 def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import lake
-from dagster_project.landing import replacing
+from dagster_project.lake import replacing
 from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
 FILE = "data.parquet"
@@ -128,4 +128,4 @@ def read_month(warehouse: Path, dataset: str, source: str, month: dt.date) -> pl
 
 def read_parquet(path) -> pl.DataFrame:
     """One Parquet file of the lake (local or remote) as a frame."""
-    return pl.read_parquet(path.read_bytes() if lake.is_remote(path) else path)
+    return pl.read_parquet(lake.readable(path))
