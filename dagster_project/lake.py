@@ -45,7 +45,7 @@ def root(url: str | None = None) -> Any:
     if scheme in REMOTE_SCHEMES:
         from upath import UPath  # only a remote lake imports s3fs (and aiobotocore)
 
-        return UPath(url.rstrip("/"), use_listings_cache=False, skip_instance_cache=False)
+        return UPath(url.rstrip("/"), use_listings_cache=False)
     if scheme not in ("", "file"):
         raise LakeUnavailable(f"MDW_STORAGE_URL: unsupported scheme {scheme!r} (a local path or s3://bucket/prefix)")
     return Path(url.removeprefix("file://")).resolve()

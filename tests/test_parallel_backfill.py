@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -174,3 +175,13 @@ def test_a_backfill_from_the_ui_is_runs_side_by_side(postgres, tmp_path):
                 assert set(months) <= inst.get_materialized_partitions(dg.AssetKey(key)), key
     finally:
         del os.environ["MDW_DAGSTER_PG_SQLALCHEMY_URL"]
+
+
+def test_a_failed_parallel_run_is_one_line_naming_its_months_and_step(postgres, tmp_path):
+    env = _env(tmp_path / "data", MDW_DAGSTER_PG_URL=fresh_database(postgres),
+               MDW_ECB_LOCATION=str(tmp_path / "no-such-history.zip"))
+    done = subprocess.run([str(MDW), "backfill", "--from", "2024-01-01", "--to", "2024-06-30", "--source", "ecb",
+                           "--parallel", "2"], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"run [0-9a-f]{8} \(2024-0[14]\.\.2024-0[36]\) failure: raw_ecb: .*no-such-history\.zip.*", last), last
