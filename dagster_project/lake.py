@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 REMOTE_SCHEMES = ("s3", "s3a")
-AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
 
 
 class LakeUnavailable(RuntimeError):

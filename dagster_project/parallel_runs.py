@@ -19,7 +19,6 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import dagster as dg
 
@@ -51,12 +50,6 @@ def seams(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]
     """The two months at each boundary where one range ends and the next begins the month after."""
     return [(a_last, b_first) for (_, a_last), (b_first, _) in itertools.pairwise(ranges)
             if storage.next_month(a_last) == b_first]
-
-
-@dataclass
-class Submitted:
-    label: str
-    run_id: str
 
 
 @contextlib.contextmanager
