@@ -15,14 +15,10 @@ import sys
 import time
 from collections.abc import Iterator
 
+from bench.postgres import free_port
+
 ACCESS_KEY = "mdw-test-key"
 SECRET_KEY = "mdw-test-Secret/Key+0123456789"  # only for the local endpoint: tests assert it never shows anywhere
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -31,7 +27,7 @@ def throwaway_s3(bucket: str | None = "lake", *, check_credentials: bool = False
 
     With ``check_credentials`` the server authenticates every request against its (empty) IAM: any key is
     refused, as a store refuses wrong credentials."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **({"INITIAL_NO_AUTH_ACTION_COUNT": "0"} if check_credentials else {})}
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -22,7 +22,8 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "bench-Pa55word"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for the throwaway servers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -46,7 +47,7 @@ def throwaway_postgres(password: str = PASSWORD) -> Iterator[str]:
     if os.geteuid() == 0:
         for path in (root, sock, pwfile):
             shutil.chown(path, "postgres")
-    port = _free_port()
+    port = free_port()
     _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "mdw", "--auth=scram-sha-256", f"--pwfile={pwfile}"])
     _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
                   "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1"])

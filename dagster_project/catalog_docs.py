@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import duckdb
 
-from dagster_project.reference import sql_literal
+from dagster_project.lake import sql_literal
 from dagster_project.settings import REPO
 
 SQL_DIR = REPO / "sql"

@@ -153,12 +153,6 @@ def write_bytes(path: Any, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def makedirs(path: Any) -> None:
-    """Create a local folder (and its parents); on object storage a folder is a key prefix: nothing to do."""
-    if not is_remote(path):
-        path.mkdir(parents=True, exist_ok=True)
-
-
 def remove_empty_dirs(folder: Any, stop: Any) -> None:
     """Remove ``folder`` and its parents up to ``stop`` while they are empty (local only: a prefix has no object)."""
     if is_remote(folder):
@@ -252,14 +246,16 @@ def duckdb_cli_init(lake: Any) -> str:
     if not is_remote(lake):
         return ""
     host, ssl = _endpoint_parts()
-    endpoint_sql = (f", endpoint {_quote(host)}, url_style 'path'" if host else "")
+    endpoint_sql = (f", endpoint {sql_literal(host)}, url_style 'path'" if host else "")
     token = ", session_token getenv('AWS_SESSION_TOKEN')" if os.environ.get("AWS_SESSION_TOKEN") else ""
-    return (f"load {_quote(httpfs_extension().as_posix())};\n"
+    return (f"load {sql_literal(httpfs_extension().as_posix())};\n"
             "create or replace temporary secret mdw_lake (type s3, key_id getenv('AWS_ACCESS_KEY_ID'), "
             "secret getenv('AWS_SECRET_ACCESS_KEY'), "
             f"region coalesce(nullif(getenv('AWS_REGION'), ''), 'us-east-1'){token}{endpoint_sql}, "
             f"use_ssl {str(ssl).lower()});\n")
 
 
-def _quote(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (for what DuckDB cannot bind parameters into: paths, comments, CLI start-up
+    SQL)."""
     return "'" + text.replace("'", "''") + "'"

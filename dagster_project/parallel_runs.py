@@ -118,16 +118,19 @@ def wait(context, run_ids: list[str], on_progress: Callable[[int, int], None], *
         time.sleep(poll)
 
 
+def step_error_line(step_key: str, err) -> str:
+    """``step: message`` of a step's error, unwrapped from Dagster's step-execution wrapper: one line."""
+    while err.cause is not None and "DagsterExecutionStepExecutionError" in err.cls_name:
+        err = err.cause
+    return f"{step_key}: {err.message.strip().splitlines()[-1]}"
+
+
 def step_failure(inst: dg.DagsterInstance, run: dg.DagsterRun) -> str:
     """The first step failure of a finished run, one line (or its status)."""
-    records = inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
-    for record in records:
+    for record in inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records:
         event = record.event_log_entry.dagster_event
-        err = event.step_failure_data.error if event and event.step_failure_data else None
-        while err is not None and err.cause is not None and "DagsterExecutionStepExecutionError" in err.cls_name:
-            err = err.cause
-        if err is not None:
-            return f"{event.step_key}: {err.message.strip().splitlines()[-1]}"
+        if event and event.step_failure_data and event.step_failure_data.error:
+            return step_error_line(event.step_key, event.step_failure_data.error)
     failure = inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     if failure and failure[0].event_log_entry.dagster_event:
         return failure[0].event_log_entry.dagster_event.message or run.status.value

@@ -25,7 +25,7 @@ import iso4217
 import polars as pl
 
 from dagster_project import sessions
-from dagster_project.lake import replacing
+from dagster_project.lake import replacing, sql_literal
 from dagster_project.settings import REPO
 
 REFERENCE = REPO / "data" / "reference"
@@ -70,11 +70,6 @@ def reference_statements(shown: Callable[[Path], str]) -> list[str]:
 
 def root(data_dir: Path) -> Path:
     return data_dir / "warehouse" / "reference"
-
-
-def sql_literal(text: str) -> str:
-    """``text`` as a SQL string literal (for DDL DuckDB cannot bind parameters into: paths, comments)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _read(name: str) -> list[dict[str, str]]:

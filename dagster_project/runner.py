@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_project import storage
 from dagster_project.definitions import defs
 from dagster_project.defs.sources.partitions import month_partition_key, range_tags
-from dagster_project.parallel_runs import QUIET_RUN_CONFIG
+from dagster_project.parallel_runs import QUIET_RUN_CONFIG, step_error_line
 from dagster_project.settings import DAGSTER_PG_ENV, apply_env_defaults, redacted_pg_url
 
 DEFAULT_MAX_CONCURRENT_RUNS = 4
@@ -147,10 +147,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
                     f"Findings: mdw checks --check {check.check_name}{where}")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err.cause is not None and "DagsterExecutionStepExecutionError" in err.cls_name:
-                err = err.cause
-            return f"{event.step_key}: {err.message.strip().splitlines()[-1]}"
+            return step_error_line(event.step_key, event.step_failure_data.error)
     return "run failed"
 
 

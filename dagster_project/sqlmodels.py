@@ -24,8 +24,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import catalog_docs, findings, lake, reference, storage
-from dagster_project.lake import replacing
-from dagster_project.reference import sql_literal
+from dagster_project.lake import replacing, sql_literal
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
 
@@ -282,7 +281,7 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     # place), in a temp folder for a remote lake (each file is then uploaded in one PUT)
     staging = (Path(tempfile.mkdtemp(prefix=f".{name}-")) if lake.is_remote(root)
                else root.parent / f".{name}.{uuid.uuid4().hex[:8]}.tmp")
-    lake.makedirs(staging.parent)
+    staging.parent.mkdir(parents=True, exist_ok=True)
     try:
         # one file per month: DuckDB opens a new file for a partition once more than this many are open
         con.execute("set partitioned_write_max_open_files = 100000")

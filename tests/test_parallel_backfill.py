@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from bench.postgres import fresh_database
+from bench.postgres import free_port, fresh_database
 
 pytestmark = pytest.mark.e2e
 MDW = Path(sys.executable).parent / "mdw"
@@ -30,12 +29,6 @@ TABLES = {
     "dq_findings": "check_name, severity, date, source, subject, observed, expected, detail, asset",
 }
 
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(data: Path, **extra) -> dict:
@@ -130,7 +123,7 @@ STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
 def test_a_backfill_from_the_ui_is_runs_side_by_side(postgres, tmp_path):
     """What the UI's backfill dialog sends (launchPartitionBackfill) for 20 years of ECB months: the daemon splits it
     into runs of 120 months (the backfill policy) that the run queue starts together, each in its own process."""
-    port = _free_port()
+    port = free_port()
     pg = fresh_database(postgres)
     env = _env(tmp_path / "data", MDW_DAGSTER_PG_URL=pg, MDW_MAX_CONCURRENT_RUNS="3")
     log = open(tmp_path / "ui.log", "w")  # noqa: SIM115  (the server writes to it until the test ends)
