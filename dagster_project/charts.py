@@ -6,6 +6,7 @@ Dagster UI as Markdown images; the README reuses them.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -41,16 +42,18 @@ def markdown_image(png: bytes, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
 
 
-def currency_history(con, data_dir: Path, source: str, currency: str) -> tuple[Path, bytes] | None:
-    """``currency`` per 1 base over the source's whole history, with the check findings on it marked."""
+def currency_history(con, data_dir: Path, source: str, currency: str, until: dt.date) -> tuple[Path, bytes] | None:
+    """``currency`` per 1 base over the source's history in ``con``'s months up to ``until``, with the check findings
+    on it marked."""
     series = con.execute(
-        "select date, rate, base from fx_rates where source = ? and currency = ? order by date", [source, currency]).fetchall()
+        "select date, rate, base from fx_rates where source = ? and currency = ? and date <= ? order by date",
+        [source, currency, until]).fetchall()
     if len(series) < 2:
         return None
     findings = con.execute(
         "select f.date, f.severity, f.check_name, r.rate from dq_findings f join fx_rates r "
         "on r.source = f.source and r.date = f.date and r.currency = f.subject "
-        "where f.source = ? and f.subject = ? order by f.date", [source, currency]).fetchall()
+        "where f.source = ? and f.subject = ? and f.date <= ? order by f.date", [source, currency, until]).fetchall()
     fig, ax = _pyplot().subplots(figsize=(9, 3.4))
     ax.plot([d for d, _, _ in series], [r for _, r, _ in series], lw=0.9, color="#2c3e50", label=f"{currency} per 1 {series[0][2]}")
     for severity, colour in SEVERITY_COLOURS.items():
@@ -65,12 +68,13 @@ def currency_history(con, data_dir: Path, source: str, currency: str) -> tuple[P
     return path, _save(fig, path)
 
 
-def biggest_movers(con, data_dir: Path, source: str, n: int = 12) -> tuple[Path, bytes] | None:
-    """The ``n`` largest day-over-day moves on the source's newest date (percent, against the previous date quoted)."""
+def biggest_movers(con, data_dir: Path, source: str, until: dt.date, n: int = 12) -> tuple[Path, bytes] | None:
+    """The ``n`` largest day-over-day moves on the source's newest date up to ``until`` (percent, against the previous
+    date quoted)."""
     rows = con.execute(
         "select currency, change_pct, date, prev_date from fx_daily_change where source = ? and change_pct is not null "
-        "and date = (select max(date) from fx_daily_change where source = ?) order by abs(change_pct) desc limit ?",
-        [source, source, n]).fetchall()
+        "and date = (select max(date) from fx_daily_change where source = ? and date <= ?) order by abs(change_pct) desc limit ?",
+        [source, source, until, n]).fetchall()
     if not rows:
         return None
     rows = rows[::-1]
@@ -84,17 +88,19 @@ def biggest_movers(con, data_dir: Path, source: str, n: int = 12) -> tuple[Path,
     return path, _save(fig, path)
 
 
-def ticker_history(con, data_dir: Path, source: str) -> tuple[Path, bytes] | None:
-    """Each symbol's close per session as the source published it (log scale), with the check findings marked."""
+def ticker_history(con, data_dir: Path, source: str, until: dt.date) -> tuple[Path, bytes] | None:
+    """Each symbol's close per session as the source published it up to ``until`` (log scale), with the check findings
+    marked."""
     series = con.execute(
-        "select symbol, session, price from ticker_quotes where source = ? order by symbol, session", [source]).fetchall()
+        "select symbol, session, price from ticker_quotes where source = ? and session <= ? order by symbol, session",
+        [source, until]).fetchall()
     symbols = sorted({s for s, _, _ in series})
     if len({d for _, d, _ in series}) < 2:
         return None
     findings = con.execute(
         "select f.subject, q.session, f.severity, f.check_name, q.price from dq_findings f join ticker_quotes q "
         "on q.source = f.source and q.symbol = f.subject and q.session = f.date "
-        "where f.source = ? order by q.session", [source]).fetchall()
+        "where f.source = ? and q.session <= ? order by q.session", [source, until]).fetchall()
     fig, ax = _pyplot().subplots(figsize=(9, 3.8))
     for symbol in symbols[:12]:
         points = [(d, p) for s, d, p in series if s == symbol]

@@ -2,7 +2,8 @@
 (``dagster_project.sqlmodels``), their findings stored (``dagster_project.findings``).
 
 Checks of months read only those months' files and the history the rules look back on, with the judged
-source's rows pinned in memory once; checks of the whole warehouse read everything.
+source's rows pinned in memory once; checks of the whole warehouse (freshness) judge each source's newest data,
+so they read each source's newest month, found by a listing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from dagster_project import findings, sqlmodels, storage
+from dagster_project import findings, lake, sqlmodels, storage
 from dagster_project.quality import CHECKS, Check, Scope, thresholds
 
 
@@ -56,7 +57,7 @@ def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome
         if not group:
             continue
         windowed = not whole and scope.start is not None
-        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else None)
+        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else _newest_months(scope) or None)
         try:
             if windowed and scope.source is not None:
                 _pin_parsed(con, scope)
@@ -83,6 +84,16 @@ def _sources_with_data(scope: Scope) -> set[str]:
     root = scope.data_dir / "warehouse" / scope.dataset
     files = storage.files_of_months(root, storage.months_between(scope.start, scope.end), "source=*/month=*/*.parquet")
     return {p.parent.parent.name.removeprefix("source=") for p in files}
+
+
+def _newest_months(scope: Scope) -> list[dt.date]:
+    """Each source's newest month of the scope's dataset (a listing, no read): what a check of the warehouse as of now
+    reads, whatever the length of the history."""
+    newest: dict[str, dt.date] = {}
+    for rel in lake.matches(scope.data_dir / "warehouse" / scope.dataset, "source=*/month=*"):
+        source, folder = rel.split("/")
+        newest[source] = max(newest.get(source, dt.date.min), storage.month_from_folder(folder))
+    return sorted(set(newest.values()))
 
 
 def _lookback_days() -> int:

@@ -153,7 +153,6 @@ def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]],
 
 
 def _refresh_catalog(quiet: bool = False) -> None:
-
     try:
         sqlmodels.build_catalog(_lake(), _catalog_path(), relative_to=Path.cwd())
     except Exception as exc:  # the catalog is a convenience: a run never fails for it
@@ -162,7 +161,6 @@ def _refresh_catalog(quiet: bool = False) -> None:
 
 
 def _summary(results, seconds: float) -> None:
-
     con = sqlmodels.connect(_lake())
     table = Table(title="Warehouse after this run", show_lines=False)
     for col in ("dataset", "source", "dates", "rows", "first date", "last date"):
@@ -492,7 +490,6 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
 
 
 def _describe(name: str) -> None:
-
     con = sqlmodels.connect(_lake(), described=True)
     try:
         view = con.execute("select comment from duckdb_views() where view_name = ? and not internal", [name]).fetchone()

@@ -44,8 +44,7 @@ POSTGRES_DEFAULTS = {"DAGSTER_EVENT_BATCH_SIZE": "100"}
 
 
 def dagster_pg_sqlalchemy_url(url: str) -> str:
-
-
+    """``url`` (postgresql://user:pass@host:port/db) as SQLAlchemy's URL with the Postgres driver that is installed."""
     driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
@@ -55,8 +54,6 @@ def dagster_pg_sqlalchemy_url(url: str) -> str:
 
 def redacted_pg_url() -> str:
     """MDW_DAGSTER_PG_URL without its password (for messages)."""
-
-
     url = urlparse(os.environ.get("MDW_DAGSTER_PG_URL", ""))
     netloc = f"{url.username}:***@{url.hostname}:{url.port or 5432}" if url.password else url.netloc
     return f"{url.scheme}://{netloc}{url.path}"

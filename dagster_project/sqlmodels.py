@@ -157,9 +157,9 @@ def partitioned_relation(root: Path, schema: dict, shown=lake.shown, *,
         if not files:
             return _empty_select(schema)
         source = "[" + ", ".join(sql_literal(shown(f)) for f in files) + "]"
-    elif lake.glob(root, PARSED_GLOB):
+    elif lake.matches(root, PARSED_GLOB):
         source = sql_literal(shown(root) + "/" + PARSED_GLOB)
-    elif lake.glob(root, LEGACY_GLOB):
+    elif lake.matches(root, LEGACY_GLOB):
         return (f"select {', '.join(schema)} from read_parquet({sql_literal(shown(root) + '/' + LEGACY_GLOB)}, "
                 f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'date': DATE}}{by_name})")
     else:
@@ -221,7 +221,9 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
     con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
     con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
     lake.duckdb_setup(con, data_dir)
-    for stmt in view_statements(data_dir, relative_to=relative_to, months=months):
+    with lake.snapshot(data_dir / "warehouse"):
+        statements = view_statements(data_dir, relative_to=relative_to, months=months)
+    for stmt in statements:
         con.execute(stmt)
     if described:  # comments for people (mdw sql); runs skip them
         catalog_docs.describe(con)

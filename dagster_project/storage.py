@@ -80,8 +80,8 @@ def partition_path(warehouse: Path, dataset: str, source: str, month: dt.date) -
 
 def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/month=*/*.parquet") -> list[Path]:
     """The existing files under ``root`` matching ``pattern`` whose ``month=`` folder is one of ``months``."""
-    keys = {month_key(m) for m in months}
-    return [p for p in lake.glob(root, pattern) if p.parent.name.removeprefix("month=") in keys]
+    folders = {f"month={month_key(m)}" for m in months}
+    return lake.glob(root, pattern, keep=lambda rel: rel.rpartition("/")[0].rpartition("/")[2] in folders)
 
 
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,

@@ -142,7 +142,6 @@ def test_the_source_is_the_most_trusted_unless_named(data_dir):
 
 
 def _page(data_dir, day: dt.date, rates: dict[str, str]) -> None:
-
     captured = dt.datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     pipeline.land_input(data_dir, page_builder.render("EUR", list(rates.items()), []).encode(),
                         name=f"{captured:%Y%m%dT%H%M%SZ}.txt", source="page", captured_at=captured)

@@ -27,6 +27,7 @@ from conftest import BUNDLED_ECB, FIXTURES, PG_PASSWORD
 from bench.objectstore import SECRET_KEY, client, keys, throwaway_s3
 from bench.postgres import fresh_database
 from dagster_project import pipeline, storage
+from dagster_project.rows import RATE_SCHEMA
 
 pytestmark = pytest.mark.e2e
 MDW = Path(sys.executable).parent / "mdw"
@@ -198,3 +199,38 @@ def test_wrong_credentials_are_one_clear_line_without_the_secret(tmp_path):
     line = done.stderr.strip()
     assert len(line.splitlines()) == 1 and "refused the credentials for bucket 'lake'" in line, line
     assert SECRET_KEY not in done.stdout + done.stderr
+
+
+# -------------------------------------------------------------- what a session lists and reads on object storage
+
+def _month_of_rates(months: list[dt.date]) -> pl.DataFrame:
+    captured = dt.datetime(2024, 12, 31, 16, tzinfo=dt.UTC)
+    days = [m + dt.timedelta(days=d) for m in months for d in (1, 14)]
+    return pl.DataFrame({"source": ["ecb"] * len(days), "date": days, "captured_at": [captured] * len(days),
+                         "base": ["EUR"] * len(days), "currency": ["USD"] * len(days), "rate": [1.1] * len(days),
+                         "rate_text": ["1.1"] * len(days), "raw_file": ["x.csv"] * len(days), "line": list(range(len(days)))},
+                        schema=RATE_SCHEMA)
+
+
+def test_a_session_lists_the_lake_once_and_reads_only_its_months(s3, monkeypatch):
+    from dagster_project import lake, sqlmodels
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    root = lake.root(f"s3://{BUCKET}/listing")
+    months = storage.months_between(dt.date(2024, 1, 1), dt.date(2024, 12, 1))
+    storage.write_months(root / "warehouse", "rates", "ecb", months, _month_of_rates(months))
+    assert [p.parent.name for p in storage.files_of_months(root / "warehouse" / "rates", [dt.date(2024, 6, 1)])] == ["month=2024-06"]
+
+    listed: list[str] = []
+    find = root.fs.find
+    monkeypatch.setattr(root.fs, "find", lambda path, *a, **k: listed.append(path) or find(path, *a, **k))
+    con = sqlmodels.connect(root, months=[dt.date(2024, 6, 1)])
+    # every view of the session (parsed datasets, findings, four marts) from one listing of the warehouse
+    assert listed == [f"{BUCKET}/listing/warehouse"]
+    assert con.execute("select min(date), max(date), count(*) from parsed_rates").fetchone() == (
+        dt.date(2024, 5, 2), dt.date(2024, 7, 15), 6)  # the month and its neighbours, nothing else
+    con.close()
+    listed.clear()
+    storage.files_of_months(root / "warehouse" / "rates", [dt.date(2024, 6, 1)])
+    assert listed == [f"{BUCKET}/listing/warehouse/rates"]  # outside a session: listed afresh (another run may have written)

@@ -560,6 +560,35 @@ def test_freshness_judges_only_scheduled_sources_from_when_their_schedule_starte
     assert "scheduled since 2024-12-11 09:00 UTC" in finding["detail"]
 
 
+def test_freshness_reads_each_sources_newest_month_however_far_apart(data_dir, monkeypatch):
+    csv = FIXTURES / "ecb" / "eurofxref-hist-2024-11-20_2024-12-03.csv"
+    pipeline.land_input(data_dir, csv.read_bytes(), name="20241203T160000Z.csv", source="ecb")
+    pipeline.parse_partitions(data_dir, "ecb", [dt.date(2024, 12, 3)])
+    add_page(data_dir, dt.date(2025, 6, 2), BASE_RATES)  # another source, six months newer
+    windows = []
+    connect = sqlmodels.connect
+    monkeypatch.setattr(sqlmodels, "connect", lambda *a, **k: windows.append(k.get("months")) or connect(*a, **k))
+    scope = quality.Scope(data_dir, "fx_rates", "rates", now=dt.datetime(2025, 6, 3, 12, 0, tzinfo=UTC),
+                          scheduled_since={"ecb": dt.datetime(2024, 12, 1, tzinfo=UTC)})
+    (outcome,) = checking.run_checks(scope, ["freshness"])
+    # the check of the warehouse as of now reads each source's newest month (found by a listing), not the history
+    assert windows == [[dt.date(2024, 12, 1), dt.date(2025, 6, 1)]]
+    (finding,) = outcome.findings.iter_rows(named=True)
+    assert finding["source"] == "ecb" and "newest rates date is 2024-12-03" in finding["detail"]
+
+
+def test_a_history_chart_reads_a_bounded_number_of_months(monkeypatch):
+    from dagster_project.defs.models.assets import chart_months
+
+    monkeypatch.delenv("MDW_CHART_YEARS", raising=False)
+    daily = chart_months([dt.date(2026, 10, 1)])
+    assert (daily[0], daily[-1], len(daily)) == (dt.date(2021, 11, 1), dt.date(2026, 10, 1), 60)
+    year = chart_months(storage.months_between(dt.date(2020, 1, 1), dt.date(2020, 12, 1)))
+    assert (year[0], year[-1]) == (dt.date(2016, 1, 1), dt.date(2020, 12, 1))
+    monkeypatch.setenv("MDW_CHART_YEARS", "0")
+    assert chart_months([dt.date(2026, 10, 1)]) is None  # the whole history
+
+
 def test_the_schedule_start_comes_from_the_instance():
     from types import SimpleNamespace
 

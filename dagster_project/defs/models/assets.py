@@ -19,6 +19,7 @@ from dagster_project.defs.sources.resources import Warehouse
 # month M of a daily change needs the previous month's last quote; month M of ticker_quotes can take a
 # session of M from a capture early in M+1
 PREVIEW_MAX_MONTHS = 12  # newest rows, SQL and charts in the metadata of runs of up to a year (a daily run, `make run`)
+CHART_YEARS = 5  # the years a history chart shows by default (MDW_CHART_YEARS; 0: the whole history)
 _PREVIOUS_MONTH = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
 _NEXT_MONTH = dg.TimeWindowPartitionMapping(end_offset=1, allow_nonexistent_upstream_partitions=True)
 
@@ -33,22 +34,37 @@ def _deps(name: str) -> list[dg.AssetDep]:
     return [dg.AssetDep(key, partition_mapping=mapping) for key in keys]
 
 
-def _pictures(name: str, data_dir) -> dict:
-    """Charts for the UI: a currency's history with its findings marked (fx_rates), the biggest movers (fx_daily_change),
-    each ticker's closes with its findings marked (ticker_quotes)."""
+def chart_months(months: list) -> list | None:
+    """The months a run's pictures read: the ``MDW_CHART_YEARS`` years (default 5) up to the run's newest month, or
+    the whole history when it is 0. A daily run's pictures then read a bounded number of files (60 months), whatever
+    the length of the history: on object storage each file is a few requests."""
+    years = int(os.environ.get("MDW_CHART_YEARS") or CHART_YEARS)
+    if years <= 0:
+        return None
+    last = max(months)
+    return storage.months_between(min(min(months), storage.next_month(last.replace(year=last.year - years))), last)
+
+
+def _pictures(name: str, data_dir, months: list) -> dict:
+    """Charts for the UI, up to the end of the run's newest month: a currency's history with its findings marked
+    (fx_rates), the biggest movers of the newest day (fx_daily_change), each ticker's closes with its findings marked
+    (ticker_quotes)."""
+    until = storage.month_end(max(months))
     draw = {
-        "fx_rates": lambda con, source: charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF")),
-        "fx_daily_change": lambda con, source: charts.biggest_movers(con, data_dir, source),
-        "ticker_quotes": lambda con, source: charts.ticker_history(con, data_dir, source),
+        "fx_rates": lambda con, source: charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF"), until),
+        "fx_daily_change": lambda con, source: charts.biggest_movers(con, data_dir, source, until),
+        "ticker_quotes": lambda con, source: charts.ticker_history(con, data_dir, source, until),
     }.get(name)
     if draw is None:
         return {}
-    con = sqlmodels.connect(data_dir)
+    # the newest day's movers need the run's months only; a history, the chart's years
+    con = sqlmodels.connect(data_dir, months=months if name == "fx_daily_change" else chart_months(months))
     out = {}
     relation, key = ("ticker_quotes", "session") if name == "ticker_quotes" else ("fx_rates", "date")
     try:
         sources = [r[0] for r in con.execute(
-            f"select source from {relation} group by source having count(distinct {key}) > 1 order by count(*) desc").fetchall()]
+            f"select source from {relation} where {key} <= ? group by source having count(distinct {key}) > 1 "
+            "order by count(*) desc", [until]).fetchall()]
         for source in sources[:2]:
             made = draw(con, source)
             if made:
@@ -83,7 +99,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
             # a ranged run's metadata is copied onto every partition's event: the large items for short runs only
             **({"newest_rows": metadata.table(stats.preview),
                 "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
-                **_pictures(name, warehouse.lake)} if short else {}),
+                **_pictures(name, warehouse.lake, months)} if short else {}),
         })
 
     return _asset
