@@ -102,6 +102,16 @@ def _query_ms(lake_url: str, repeat: int = 5) -> dict[str, float]:
     return out
 
 
+def _daily_run_seconds(env: dict, cwd, repeat: int = 3) -> float:
+    """Median seconds of run of one month of ECB rates materialized again (`--force`), as `mdw` prints them."""
+    import statistics
+
+    from bench.history import run_seconds, timed_mdw
+
+    args = ["backfill", "--from", "2026-10-01", "--to", "2026-10-30", "--source", "ecb", "--force"]
+    return statistics.median(run_seconds(timed_mdw(args, env, cwd)[2]) for _ in range(repeat))
+
+
 def lake_s3_vs_local() -> list[tuple]:
     """`mdw run` and the full ECB backfill with the lake on local disk and on the S3 endpoint (SQLite Dagster home for
     both), then reading the lake: the same queries through the project's DuckDB session on each."""
@@ -121,6 +131,17 @@ def lake_s3_vs_local() -> list[tuple]:
             b, rss, _ = timed_mdw(args, env_s3, remote)
             rows.append((f"{label}: local disk vs S3 (moto on 127.0.0.1)", f"{a:.1f} s vs {b:.1f} s wall ({b / a:.1f}x); "
                          f"{len(keys(s3, 'bench', 'lake/'))} objects in the bucket, {rss:.0f} MB peak RSS on S3"))
+        # the scheduled run's cost: one month again (checks and models) on the 27-year lake, and on a 2-year one
+        short = Path(tmp) / "s3short"
+        env_short = {**env_for(short), **s3, "MDW_STORAGE_URL": "s3://bench/short"}
+        timed_mdw(["backfill", "--from", "2024-11-01", "--to", "2026-10-30", "--source", "ecb"], env_short, short)
+        daily = {label: _daily_run_seconds(env, cwd) for label, env, cwd in
+                 (("local", env_local, local), ("s3", env_s3, remote), ("s3 short", env_short, short))}
+        rows.append(("one daily ECB run (1 month, checks and models) after the 27-year history: local disk vs S3",
+                     f"{daily['local']:.1f} s vs {daily['s3']:.1f} s of run (median of 3)"))
+        rows.append(("the same daily run on S3: after 2 years vs after 27 years of history",
+                     f"{daily['s3 short']:.1f} s vs {daily['s3']:.1f} s of run (median of 3; "
+                     f"{daily['s3'] / daily['s3 short']:.2f}x for 14x the history)"))
         saved = {k: os.environ.get(k) for k in s3}
         os.environ.update(s3)
         try:

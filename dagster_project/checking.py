@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from dagster_project import findings, lake, sqlmodels, storage
+from dagster_project import findings, sqlmodels, storage
 from dagster_project.quality import CHECKS, Check, Scope, thresholds
 
 
@@ -89,11 +89,7 @@ def _sources_with_data(scope: Scope) -> set[str]:
 def _newest_months(scope: Scope) -> list[dt.date]:
     """Each source's newest month of the scope's dataset (a listing, no read): what a check of the warehouse as of now
     reads, whatever the length of the history."""
-    newest: dict[str, dt.date] = {}
-    for rel in lake.matches(scope.data_dir / "warehouse" / scope.dataset, "source=*/month=*"):
-        source, folder = rel.split("/")
-        newest[source] = max(newest.get(source, dt.date.min), storage.month_from_folder(folder))
-    return sorted(set(newest.values()))
+    return sorted({months[-1] for months in storage.source_months(scope.data_dir / "warehouse" / scope.dataset).values()})
 
 
 def _lookback_days() -> int:

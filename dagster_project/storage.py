@@ -84,6 +84,18 @@ def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/
     return lake.glob(root, pattern, keep=lambda rel: rel.rpartition("/")[0].rpartition("/")[2] in folders)
 
 
+def source_months(root: Path, until: dt.date | None = None) -> dict[str, list[dt.date]]:
+    """The months each source has a partition of under ``root`` (``source=*/month=*``), up to ``until``: a listing, no
+    read."""
+    out: dict[str, list[dt.date]] = {}
+    for rel in lake.matches(root, "source=*/month=*"):
+        source, folder = rel.split("/")
+        month = month_from_folder(folder)
+        if until is None or month <= until:
+            out.setdefault(source.removeprefix("source="), []).append(month)
+    return {source: sorted(months) for source, months in out.items()}
+
+
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,
                  *, threads: int = 4) -> dict[dt.date, int]:
     """Replace the partitions of ``months`` with ``frame``'s rows (a month without rows loses its file).

@@ -35,9 +35,9 @@ def _deps(name: str) -> list[dg.AssetDep]:
 
 
 def chart_months(months: list) -> list | None:
-    """The months a run's pictures read: the ``MDW_CHART_YEARS`` years (default 5) up to the run's newest month, or
-    the whole history when it is 0. A daily run's pictures then read a bounded number of files (60 months), whatever
-    the length of the history: on object storage each file is a few requests."""
+    """The months a history chart reads: the ``MDW_CHART_YEARS`` years (default 5) up to the newest of ``months``, or the
+    whole history when it is 0. A daily run's pictures then read a bounded number of files (60 months), whatever the
+    length of the history: on object storage each file is a few requests."""
     years = int(os.environ.get("MDW_CHART_YEARS") or CHART_YEARS)
     if years <= 0:
         return None
@@ -47,32 +47,39 @@ def chart_months(months: list) -> list | None:
 
 def _pictures(name: str, data_dir, months: list) -> dict:
     """Charts for the UI, up to the end of the run's newest month: a currency's history with its findings marked
-    (fx_rates), the biggest movers of the newest day (fx_daily_change), each ticker's closes with its findings marked
-    (ticker_quotes)."""
+    (fx_rates) and each ticker's closes with theirs (ticker_quotes), for the two sources with the most months, over the
+    chart's years up to each one's newest month; the biggest movers of the newest day in the run's months
+    (fx_daily_change)."""
     until = storage.month_end(max(months))
-    draw = {
-        "fx_rates": lambda con, source: charts.currency_history(con, data_dir, source, os.environ.get("MDW_CHART_CURRENCY", "CHF"), until),
-        "fx_daily_change": lambda con, source: charts.biggest_movers(con, data_dir, source, until),
-        "ticker_quotes": lambda con, source: charts.ticker_history(con, data_dir, source, until),
-    }.get(name)
-    if draw is None:
+    currency = os.environ.get("MDW_CHART_CURRENCY", "CHF")
+    if name == "fx_daily_change":
+        con = sqlmodels.connect(data_dir, months=months)
+        try:
+            quoting = [r[0] for r in con.execute(
+                "select source from fx_rates where date <= ? group by source having count(distinct date) > 1 "
+                "order by count(*) desc", [until]).fetchall()]
+            made = {source: charts.biggest_movers(con, data_dir, source, until) for source in quoting[:2]}
+        finally:
+            con.close()
+    elif name in ("fx_rates", "ticker_quotes"):
+        dataset = "rates" if name == "fx_rates" else "tickers"
+        by_source = storage.source_months(data_dir / "warehouse" / dataset, until=storage.month_of(until))
+        made = {}
+        for source in sorted(by_source, key=lambda s: -len(by_source[s]))[:2]:
+            con = sqlmodels.connect(data_dir, months=chart_months(by_source[source][-1:]))
+            try:
+                made[source] = (charts.currency_history(con, data_dir, source, currency, until) if name == "fx_rates"
+                                else charts.ticker_history(con, data_dir, source, until))
+            finally:
+                con.close()
+    else:
         return {}
-    # the newest day's movers need the run's months only; a history, the chart's years
-    con = sqlmodels.connect(data_dir, months=months if name == "fx_daily_change" else chart_months(months))
     out = {}
-    relation, key = ("ticker_quotes", "session") if name == "ticker_quotes" else ("fx_rates", "date")
-    try:
-        sources = [r[0] for r in con.execute(
-            f"select source from {relation} where {key} <= ? group by source having count(distinct {key}) > 1 "
-            "order by count(*) desc", [until]).fetchall()]
-        for source in sources[:2]:
-            made = draw(con, source)
-            if made:
-                path, png = made
-                out[f"chart_{source}"] = dg.MetadataValue.md(charts.markdown_image(png, path.stem))
-                out[f"chart_{source}_file"] = dg.MetadataValue.path(str(path))
-    finally:
-        con.close()
+    for source, chart in made.items():
+        if chart:
+            path, png = chart
+            out[f"chart_{source}"] = dg.MetadataValue.md(charts.markdown_image(png, path.stem))
+            out[f"chart_{source}_file"] = dg.MetadataValue.path(str(path))
     return out
 
 
