@@ -59,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf "$(MDW_DATA_DIR)/warehouse" "$(MDW_DATA_DIR)/parsed_inputs" "$(MDW_DATA_DIR)/raw" "$(MDW_DATA_DIR)/dagster_home" "$(MDW_DATA_DIR)/warehouse.duckdb" "$(MDW_DATA_DIR)/warehouse.duckdb.wal"
+	rm -rf "$(MDW_DATA_DIR)/warehouse" "$(MDW_DATA_DIR)/parsed_inputs" "$(MDW_DATA_DIR)/raw" "$(MDW_DATA_DIR)/dagster_home" "$(MDW_DATA_DIR)/warehouse.duckdb" "$(MDW_DATA_DIR)/warehouse.duckdb.wal" "$(MDW_DATA_DIR)/warehouse.duckdb.stamp"

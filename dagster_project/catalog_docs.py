@@ -11,6 +11,7 @@ meaning of a column name shared across relations (``rate``: units of `currency` 
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,15 @@ class RelationDoc:
     description: str = ""
     grain: tuple[str, ...] = ()
     columns: dict[str, str] = field(default_factory=dict)
+
+
+def fingerprint() -> str:
+    """A hash of everything the catalog's comments come from: ``sql/catalog.csv`` and the models' SQL files."""
+    digest = hashlib.sha256()
+    for path in sorted(SQL_DIR.rglob("*")):
+        if path.suffix in (".sql", ".csv"):
+            digest.update(path.relative_to(SQL_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _model_path(name: str):

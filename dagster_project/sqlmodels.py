@@ -10,6 +10,7 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -335,18 +336,30 @@ def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
             != list(pl.read_parquet_schema(lake.readable(others[0])).items()))
 
 
-def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None) -> Path:
-    """Write the catalog of views to a temp file and rename it over ``catalog`` (never locks a reader)."""
+def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = None, force: bool = False) -> Path:
+    """Write the catalog of views to a temp file and rename it over ``catalog`` (never locks a reader).
+
+    Skipped (unless ``force``) when the catalog there was built from the same view statements, documentation and
+    DuckDB release (its ``.stamp`` beside it): the views read the lake's globs, so the month files a run adds need no
+    new catalog; only a relation that gains its first file, or new code, does. On object storage a rebuild binds every
+    view (a listing and a footer per relation, every findings file's schema), ~2 s."""
+    with lake.snapshot(data_dir / "warehouse"):
+        statements = view_statements(data_dir, relative_to=relative_to)
+    stamp = hashlib.sha256("\n".join([duckdb.__version__, catalog_docs.fingerprint(), *statements]).encode()).hexdigest()
+    stamp_file = catalog.with_name(catalog.name + ".stamp")
+    if not force and catalog.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return catalog
     with replacing(catalog, sidecars=(".wal",)) as tmp:
         con = duckdb.connect(str(tmp))
         try:
             lake.duckdb_setup(con, data_dir)  # a temporary secret: it is not stored in the catalog
-            for stmt in view_statements(data_dir, relative_to=relative_to):
+            for stmt in statements:
                 con.execute(stmt)
             catalog_docs.describe(con)
             con.execute("checkpoint")
         finally:
             con.close()
+    stamp_file.write_text(stamp)
     return catalog
 
 
