@@ -90,17 +90,20 @@ def _reason(exc: Exception) -> str:
 
 # -------------------------------------------------------------------------------------------------- reads
 
-def matches(root: Any, pattern: str) -> list[str]:
+def matches(root: Any, pattern: str, *, between: tuple[str, str] | None = None) -> list[str]:
     """The paths below ``root`` (relative, ``/``-separated, sorted) of the files and folders matching ``pattern`` (``*``
     within one path segment): names only, so a caller that keeps a few of many makes no path object for the rest.
 
     On object storage, one listing of the whole prefix (ListObjectsV2, a thousand keys a page) instead of
     fsspec's walk, which lists every matching "folder" again: a month glob over 27 years is one or a few
-    requests, not 334. Folders are the key prefixes of the objects found."""
+    requests, not 334. Folders are the key prefixes of the objects found. A one-segment pattern is one listing of
+    the folder's children; with ``between`` (``lo``, ``hi``), only the keys whose path below ``root`` sorts between
+    them are listed, from ``lo`` on: a window of recent months is one short request, whatever the history."""
     if not is_remote(root):
-        return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
+        found_local = sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
+        return found_local if between is None else [rel for rel in found_local if between[0] <= rel <= between[1]]
     base = root.path.rstrip("/")
-    keys = _keys(root.fs, base)
+    keys = _keys(root.fs, base, children="/" not in pattern, between=between)
     depth = pattern.count("/") + 1
     found = {"/".join(parts[:depth]) for key in keys if len(parts := key[len(base) + 1:].split("/")) >= depth}
     segments = pattern.split("/")
@@ -110,15 +113,39 @@ def matches(root: Any, pattern: str) -> list[str]:
 _SNAPSHOT: ContextVar[tuple[str, list[str]] | None] = ContextVar("lake_snapshot", default=None)
 
 
-def _keys(fs: Any, base: str) -> list[str]:
-    """Every object key below ``base``: from the block's snapshot (``snapshot``) when it covers ``base``, else listed."""
+def _keys(fs: Any, base: str, *, children: bool = False, between: tuple[str, str] | None = None) -> list[str]:
+    """The object keys below ``base`` (``children``: its immediate children, objects and folders; ``between``: only those
+    whose path below ``base`` sorts from ``lo`` to ``hi``): from the block's snapshot (``snapshot``) when it covers
+    ``base``, else listed."""
     taken = _SNAPSHOT.get()
     if taken is not None and (base == taken[0] or base.startswith(taken[0] + "/")):
         return [key for key in taken[1] if key.startswith(base + "/")]
     try:
+        if children:
+            return fs.ls(base, detail=False, refresh=True)  # one request with a delimiter
+        if between is not None:
+            return _keys_between(fs, base, *between)
         return fs.find(base)
     except FileNotFoundError:
         return []
+
+
+def _keys_between(fs: Any, base: str, lo: str, hi: str) -> list[str]:
+    """The keys below ``base`` whose path below it sorts from ``lo`` to ``hi``: ListObjectsV2 from ``lo`` on (StartAfter),
+    page after page until a key passes ``hi``."""
+    bucket, _, key_prefix = base.partition("/")
+    prefix = f"{key_prefix}/" if key_prefix else ""
+    request = {"Bucket": bucket, "Prefix": prefix, "StartAfter": prefix + lo}
+    out = []
+    while True:
+        page = fs.call_s3("list_objects_v2", **request)
+        for obj in page.get("Contents", []):
+            if obj["Key"][len(prefix):] > hi:
+                return out
+            out.append(f"{bucket}/{obj['Key']}")
+        if not page.get("IsTruncated"):
+            return out
+        request = {"Bucket": bucket, "Prefix": prefix, "ContinuationToken": page["NextContinuationToken"]}
 
 
 @contextmanager
@@ -137,10 +164,12 @@ def snapshot(root: Any) -> Iterator[None]:
         _SNAPSHOT.reset(token)
 
 
-def glob(root: Any, pattern: str, keep: Callable[[str], bool] | None = None) -> list[Any]:
-    """The files and folders under ``root`` matching ``pattern``, sorted, as paths; with ``keep``, only those whose
-    relative path it accepts (tested before a path object is made: on object storage each costs ~0.1 ms)."""
-    return [root / rel for rel in matches(root, pattern) if keep is None or keep(rel)]
+def glob(root: Any, pattern: str, keep: Callable[[str], bool] | None = None, *,
+         between: tuple[str, str] | None = None) -> list[Any]:
+    """The files and folders under ``root`` matching ``pattern`` (and sorting ``between``, see ``matches``), sorted, as
+    paths; with ``keep``, only those whose relative path it accepts (tested before a path object is made: on object
+    storage each costs ~0.1 ms)."""
+    return [root / rel for rel in matches(root, pattern, between=between) if keep is None or keep(rel)]
 
 
 def readable(path: Any) -> Any:

@@ -9,6 +9,7 @@ broken by one: it keeps the catalog it opened, and sees new data through its vie
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -222,7 +223,8 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
     con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
     con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
     lake.duckdb_setup(con, data_dir)
-    with lake.snapshot(data_dir / "warehouse"):
+    # the whole history: one listing of the warehouse for every view; a window of months: a short listing per relation
+    with lake.snapshot(data_dir / "warehouse") if months is None else contextlib.nullcontext():
         statements = view_statements(data_dir, relative_to=relative_to, months=months)
     for stmt in statements:
         con.execute(stmt)
@@ -321,16 +323,22 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     finally:
         con.close()
         shutil.rmtree(staging, ignore_errors=True)
-    if months != _input_months(data_dir, name) and _schema_changed(data_dir, name, written):
+    if _schema_changed(data_dir, name, written) and months != _input_months(data_dir, name):
         return build_mart(data_dir, name, None)  # the model gained or lost columns: every month, once
     return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
 
 
 def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
     """Whether the months just written have other columns than the mart's other months (a new version of the
-    model): the mart's views read its files by position, so all its months must share one schema."""
-    others = [p for p in mart_files(data_dir, name) if p not in set(written)]
-    if not written or not others:
+    model): the mart's views read its files by position, so all its months must share one schema. The months either
+    side of those written tell (they share the schema of every other month); the whole mart is listed only when it has
+    no such neighbour."""
+    if not written:
+        return False
+    around = window_of([storage.month_from_folder(p.parent.name) for p in written])
+    others = [p for p in mart_files(data_dir, name, around) if p not in set(written)] \
+        or [p for p in mart_files(data_dir, name) if p not in set(written)]
+    if not others:
         return False
     return (list(pl.read_parquet_schema(lake.readable(written[0])).items())
             != list(pl.read_parquet_schema(lake.readable(others[0])).items()))

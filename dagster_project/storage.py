@@ -79,9 +79,21 @@ def partition_path(warehouse: Path, dataset: str, source: str, month: dt.date) -
 
 
 def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/month=*/*.parquet") -> list[Path]:
-    """The existing files under ``root`` matching ``pattern`` whose ``month=`` folder is one of ``months``."""
+    """The existing files under ``root`` matching ``pattern`` whose ``month=`` folder is one of ``months``.
+
+    On object storage, each folder holding month folders (``source=*``, one listing of ``root``'s children) is listed
+    from the first month to the last only: a run's window costs the same few requests whatever the history."""
+    if not months:
+        return []
     folders = {f"month={month_key(m)}" for m in months}
-    return lake.glob(root, pattern, keep=lambda rel: rel.rpartition("/")[0].rpartition("/")[2] in folders)
+    head, found, tail = pattern.partition("month=*")
+    if not found:
+        raise ValueError(f"{pattern!r} has no month=* folder")
+    parents = lake.matches(root, head.rstrip("/")) if head else [""]
+    span = (f"month={month_key(min(months))}", f"month={month_key(max(months))}/\uffff")
+    return [path for parent in parents
+            for path in lake.glob(root / parent if parent else root, "month=*" + tail, between=span,
+                                  keep=lambda rel: rel.rpartition("/")[0].rpartition("/")[2] in folders)]
 
 
 def source_months(root: Path, until: dt.date | None = None) -> dict[str, list[dt.date]]:

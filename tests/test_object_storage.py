@@ -212,7 +212,7 @@ def _month_of_rates(months: list[dt.date]) -> pl.DataFrame:
                         schema=RATE_SCHEMA)
 
 
-def test_a_session_lists_the_lake_once_and_reads_only_its_months(s3, monkeypatch):
+def test_a_session_lists_only_its_months_or_the_lake_once(s3, monkeypatch):
     from dagster_project import lake, sqlmodels
 
     for name, value in s3.items():
@@ -222,15 +222,20 @@ def test_a_session_lists_the_lake_once_and_reads_only_its_months(s3, monkeypatch
     storage.write_months(root / "warehouse", "rates", "ecb", months, _month_of_rates(months))
     assert [p.parent.name for p in storage.files_of_months(root / "warehouse" / "rates", [dt.date(2024, 6, 1)])] == ["month=2024-06"]
 
-    listed: list[str] = []
-    find = root.fs.find
-    monkeypatch.setattr(root.fs, "find", lambda path, *a, **k: listed.append(path) or find(path, *a, **k))
+    found: list[str] = []
+    ranged: list[dict] = []
+    find, call_s3 = root.fs.find, root.fs.call_s3
+    monkeypatch.setattr(root.fs, "find", lambda path, *a, **k: found.append(path) or find(path, *a, **k))
+    monkeypatch.setattr(root.fs, "call_s3", lambda method, *a, **k: ranged.append(k) or call_s3(method, *a, **k))
     con = sqlmodels.connect(root, months=[dt.date(2024, 6, 1)])
-    # every view of the session (parsed datasets, findings, four marts) from one listing of the warehouse
-    assert listed == [f"{BUCKET}/listing/warehouse"]
+    # a session over a month and its neighbours lists each relation from May 2024 on, never a whole prefix
+    assert found == [] and ranged and all(r["StartAfter"].endswith("/month=2024-05") for r in ranged)
     assert con.execute("select min(date), max(date), count(*) from parsed_rates").fetchone() == (
         dt.date(2024, 5, 2), dt.date(2024, 7, 15), 6)  # the month and its neighbours, nothing else
     con.close()
-    listed.clear()
-    storage.files_of_months(root / "warehouse" / "rates", [dt.date(2024, 6, 1)])
-    assert listed == [f"{BUCKET}/listing/warehouse/rates"]  # outside a session: listed afresh (another run may have written)
+    ranged.clear()
+    con = sqlmodels.connect(root)
+    # a session over the whole history: every view (parsed datasets, findings, four marts) from one listing
+    assert found == [f"{BUCKET}/listing/warehouse"] and ranged == []
+    assert con.execute("select count(*) from parsed_rates").fetchone()[0] == 24
+    con.close()
