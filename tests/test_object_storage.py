@@ -82,7 +82,7 @@ def test_run_backfill_ingest_rebuild_and_sql_on_s3_and_postgres(s3, postgres, tm
 
     mdw("run")
     data = tmp_path / "data"
-    assert sorted(p.name for p in data.iterdir()) == ["dagster_home", "warehouse.duckdb"]  # no raw/, no warehouse/
+    assert sorted(p.name for p in data.iterdir()) == ["dagster_home", "warehouse.duckdb", "warehouse.duckdb.stamp"]  # no raw/, no warehouse/
     stored = keys(s3, BUCKET, "main/")
     assert any(k.startswith("main/raw/ecb/") for k in stored) and any(k.startswith("main/raw/page/") for k in stored)
     assert any(k.startswith("main/warehouse/marts/fx_rates/month=") for k in stored)
@@ -113,7 +113,7 @@ def test_run_backfill_ingest_rebuild_and_sql_on_s3_and_postgres(s3, postgres, tm
     session = mdw("sql", input="select count(*) as n from fx_rates where source = 'ecb';\n")  # the DuckDB CLI
     assert ecb in session.stdout
 
-    assert sorted(p.name for p in data.iterdir()) == ["dagster_home", "warehouse.duckdb"]
+    assert sorted(p.name for p in data.iterdir()) == ["dagster_home", "warehouse.duckdb", "warehouse.duckdb.stamp"]
     home = data / "dagster_home"
     assert not list(home.rglob("*.db"))  # the runs are in Postgres
     for secret in (SECRET_KEY, PG_PASSWORD):
