@@ -100,14 +100,15 @@ def matches(root: Any, pattern: str, *, between: tuple[str, str] | None = None) 
     the folder's children; with ``between`` (``lo``, ``hi``), only the keys whose path below ``root`` sorts between
     them are listed, from ``lo`` on: a window of recent months is one short request, whatever the history."""
     if not is_remote(root):
-        found_local = sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
-        return found_local if between is None else [rel for rel in found_local if between[0] <= rel <= between[1]]
-    base = root.path.rstrip("/")
-    keys = _keys(root.fs, base, children="/" not in pattern, between=between)
-    depth = pattern.count("/") + 1
-    found = {"/".join(parts[:depth]) for key in keys if len(parts := key[len(base) + 1:].split("/")) >= depth}
-    segments = pattern.split("/")
-    return [rel for rel in sorted(found) if all(fnmatch.fnmatchcase(a, b) for a, b in zip(rel.split("/"), segments, strict=True))]
+        found = sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
+    else:
+        base = root.path.rstrip("/")
+        keys = _keys(root.fs, base, children="/" not in pattern, between=between)
+        depth = pattern.count("/") + 1
+        segments = pattern.split("/")
+        prefixes = {"/".join(parts[:depth]) for key in keys if len(parts := key[len(base) + 1:].split("/")) >= depth}
+        found = [rel for rel in sorted(prefixes) if all(fnmatch.fnmatchcase(a, b) for a, b in zip(rel.split("/"), segments, strict=True))]
+    return found if between is None else [rel for rel in found if between[0] <= rel <= between[1]]
 
 
 _SNAPSHOT: ContextVar[tuple[str, list[str]] | None] = ContextVar("lake_snapshot", default=None)
@@ -151,8 +152,9 @@ def _keys_between(fs: Any, base: str, lo: str, hi: str) -> list[str]:
 @contextmanager
 def snapshot(root: Any) -> Iterator[None]:
     """Within the block, answer every listing below ``root`` from one listing of it taken now (object storage; a local
-    lake lists as it goes). A DuckDB session defines a dozen views over the warehouse: they then see the lake as it was
-    when the session opened, at the cost of one listing (a thousand keys a request), not one per view."""
+    lake lists as it goes). A DuckDB session over the whole history defines a dozen views over the warehouse: they then
+    see the lake as it was when the session opened, at the cost of one listing (a thousand keys a request), not one per
+    view."""
     if not is_remote(root):
         yield
         return
