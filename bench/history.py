@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,15 @@ def run_seconds(output: str) -> float:
     …)"): without the process start and the catalog refresh."""
     listed = re.search(r"runs? in [\d.]+s \((.*)\)", output.replace("\n", " "))
     return sum(float(x) for x in re.findall(r"(\d+\.\d+)s", listed.group(1))) if listed else float("nan")
+
+
+def daily_runs(env: dict, cwd: Path, first: str, last: str, repeat: int = 3) -> tuple[float, float]:
+    """The run a daily schedule launches, ``repeat`` times: the ECB months of ``first``..``last`` materialized again
+    (``--force``, their checks and the FX models). The median seconds of run, as `mdw` prints them, and the largest
+    peak RSS (MB)."""
+    runs = [timed_mdw(["backfill", "--from", first, "--to", last, "--source", "ecb", "--force"], env, cwd)
+            for _ in range(repeat)]
+    return statistics.median(run_seconds(out) for _, _, out in runs), max(rss for _, rss, _ in runs)
 
 
 def env_for(root: Path, **extra) -> dict:
@@ -79,13 +89,7 @@ def ecb_backfill(tmp: Path) -> list[tuple]:
     again, _, out2 = timed_mdw(["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"], env, tmp)
     _home_files, home_bytes = size_of(root / "dagster_home")
     files, parquet = size_of(root / "data" / "warehouse" / "rates" / "source=ecb", "*.parquet")
-    daily_runs = []
-    for _ in range(3):  # the run the ecb_daily schedule launches: one month, its checks and the FX models
-        _, daily_rss, daily_out = timed_mdw(["backfill", "--from", "2026-10-30", "--to", "2026-10-30", "--source", "ecb",
-                                             "--force"], env, tmp)
-        daily_runs.append((run_seconds(daily_out), daily_rss))
-    daily_s = sorted(r for r, _ in daily_runs)[1]
-    daily_rss = max(m for _, m in daily_runs)
+    daily_s, daily_rss = daily_runs(env, tmp, "2026-10-30", "2026-10-30")
     return [
         ("full 27-year ECB backfill, embedded default, fresh data dir", "`mdw backfill --from 1999-01-04 --to 2026-10-30 --source ecb` (334 months, 221,702 quotes, checks and FX models)",
          f"{wall:.1f} s wall", "<= 45 s", verdict(wall, 45, " s")),
@@ -114,12 +118,8 @@ def scaled_daily_runs(tmp: Path, quick: bool) -> list[tuple]:
         written = synthetic.write_rates(files, days)
         env = env_for(root, MDW_ECB_LOCATION=str(written[-1]))
         load, load_rss, _ = timed_mdw(["ingest", *map(str, written)], env, tmp)
-        last = max(days)
-        runs = []
-        for _ in range(3):
-            _, rss, out = timed_mdw(["backfill", "--from", str(last), "--to", str(last), "--source", "ecb", "--force"], env, tmp)
-            runs.append((run_seconds(out), rss))
-        run_s, rss = sorted(r for r, _ in runs)[1], max(m for _, m in runs)
+        last = str(max(days))
+        run_s, rss = daily_runs(env, tmp, last, last)
         base = base or run_s
         rates = len(days) * synthetic.CURRENCIES
         target = "within 1.5x of 1x" if scale == 16 else "-"

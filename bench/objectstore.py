@@ -102,23 +102,13 @@ def _query_ms(lake_url: str, repeat: int = 5) -> dict[str, float]:
     return out
 
 
-def _daily_run_seconds(env: dict, cwd, repeat: int = 3) -> float:
-    """Median seconds of run of one month of ECB rates materialized again (`--force`), as `mdw` prints them."""
-    import statistics
-
-    from bench.history import run_seconds, timed_mdw
-
-    args = ["backfill", "--from", "2026-10-01", "--to", "2026-10-30", "--source", "ecb", "--force"]
-    return statistics.median(run_seconds(timed_mdw(args, env, cwd)[2]) for _ in range(repeat))
-
-
 def lake_s3_vs_local() -> list[tuple]:
     """`mdw run` and the full ECB backfill with the lake on local disk and on the S3 endpoint (SQLite Dagster home for
     both), then reading the lake: the same queries through the project's DuckDB session on each."""
     import tempfile
     from pathlib import Path
 
-    from bench.history import env_for, timed_mdw
+    from bench.history import daily_runs, env_for, timed_mdw
 
     rows = []
     backfill = ["backfill", "--from", "1999-01-04", "--to", "2026-10-30", "--source", "ecb"]
@@ -135,7 +125,7 @@ def lake_s3_vs_local() -> list[tuple]:
         short = Path(tmp) / "s3short"
         env_short = {**env_for(short), **s3, "MDW_STORAGE_URL": "s3://bench/short"}
         timed_mdw(["backfill", "--from", "2024-11-01", "--to", "2026-10-30", "--source", "ecb"], env_short, short)
-        daily = {label: _daily_run_seconds(env, cwd) for label, env, cwd in
+        daily = {label: daily_runs(env, cwd, "2026-10-01", "2026-10-30")[0] for label, env, cwd in
                  (("local", env_local, local), ("s3", env_s3, remote), ("s3 short", env_short, short))}
         rows.append(("one daily ECB run (1 month, checks and models) after the 27-year history: local disk vs S3",
                      f"{daily['local']:.1f} s vs {daily['s3']:.1f} s of run (median of 3)"))

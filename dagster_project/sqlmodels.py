@@ -335,9 +335,12 @@ def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:
     no such neighbour."""
     if not written:
         return False
-    around = window_of([storage.month_from_folder(p.parent.name) for p in written])
-    others = [p for p in mart_files(data_dir, name, around) if p not in set(written)] \
-        or [p for p in mart_files(data_dir, name) if p not in set(written)]
+    mine = set(written)
+
+    def others_in(months: list[dt.date] | None) -> list[Path]:
+        return [p for p in mart_files(data_dir, name, months) if p not in mine]
+
+    others = others_in(window_of([storage.month_from_folder(p.parent.name) for p in written])) or others_in(None)
     if not others:
         return False
     return (list(pl.read_parquet_schema(lake.readable(written[0])).items())

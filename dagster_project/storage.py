@@ -93,7 +93,7 @@ def files_of_months(root: Path, months: list[dt.date], pattern: str = "source=*/
     span = (f"month={month_key(min(months))}", f"month={month_key(max(months))}/\uffff")
     return [path for parent in parents
             for path in lake.glob(root / parent if parent else root, "month=*" + tail, between=span,
-                                  keep=lambda rel: rel.rpartition("/")[0].rpartition("/")[2] in folders)]
+                                  keep=lambda rel: rel.partition("/")[0] in folders)]
 
 
 def source_months(root: Path, until: dt.date | None = None) -> dict[str, list[dt.date]]:

@@ -50,7 +50,8 @@ def _pictures(name: str, data_dir, months: list) -> dict:
     (fx_rates) and each ticker's closes with theirs (ticker_quotes), for the two sources with the most months, over the
     chart's years up to each one's newest month; the biggest movers of the newest day in the run's months
     (fx_daily_change)."""
-    until = storage.month_end(max(months))
+    last = max(months)
+    until = storage.month_end(last)
     currency = os.environ.get("MDW_CHART_CURRENCY", "CHF")
     if name == "fx_daily_change":
         con = sqlmodels.connect(data_dir, months=months)
@@ -63,7 +64,7 @@ def _pictures(name: str, data_dir, months: list) -> dict:
             con.close()
     elif name in ("fx_rates", "ticker_quotes"):
         dataset = "rates" if name == "fx_rates" else "tickers"
-        by_source = storage.source_months(data_dir / "warehouse" / dataset, until=storage.month_of(until))
+        by_source = storage.source_months(data_dir / "warehouse" / dataset, until=last)
         made = {}
         for source in sorted(by_source, key=lambda s: -len(by_source[s]))[:2]:
             con = sqlmodels.connect(data_dir, months=chart_months(by_source[source][-1:]))
