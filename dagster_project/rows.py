@@ -168,10 +168,15 @@ def rates_frame(
     currencies: list[str],
     rate_texts: list[str],
     lines: list[int | None],
+    units: list[float] | None = None,
 ) -> tuple[pl.DataFrame, list[Reject]]:
     """Build a RATE_SCHEMA frame from parallel columns (``rate`` parsed from the published text), with the
-    duplicate-code rule applied: the kept rows, and a Reject for each line it dropped."""
+    duplicate-code rule applied: the kept rows, and a Reject for each line it dropped.
+
+    ``units``: how many units of ``base`` the published text is for (100 for "NOK per 100 JPY", CNB's
+    ``amount``); ``rate`` is then per 1 ``base`` (text / units) while ``rate_text`` stays as published."""
     n = len(currencies)
+    per = units or [1.0] * n
     frame = pl.DataFrame(
         {
             "source": [source] * n,
@@ -179,7 +184,7 @@ def rates_frame(
             "captured_at": [captured_at] * n,
             "base": base if isinstance(base, list) else [base] * n,
             "currency": currencies,
-            "rate": [float(t) for t in rate_texts],
+            "rate": [float(t) / u for t, u in zip(rate_texts, per, strict=True)],
             "rate_text": rate_texts,
             "raw_file": [None] * n,
             "line": lines,
