@@ -290,10 +290,11 @@ def main() -> None:
         os.environ["MDW_DATA_DIR"] = str(data)
         os.environ["DAGSTER_HOME"] = str(tmp / "dagster_home")
         (tmp / "dagster_home").mkdir()
-        from dagster_project.settings import DEFAULTS, ECB_FIRST_DATE, bundled_ecb_last_date
+        from dagster_project import sources
+        from dagster_project.settings import ECB_FIRST_DATE
 
-        zip_path = Path(DEFAULTS["MDW_ECB_LOCATION"])
-        rows = backfill_vs_floor(data, ECB_FIRST_DATE, bundled_ecb_last_date())
+        zip_path = Path(sources.SOURCES["ecb"].default_location)
+        rows = backfill_vs_floor(data, ECB_FIRST_DATE, str(sources.bundled_last_date()))
         print(rows[-1], flush=True)
         rows += models_vs_bare(data)
         rows += against_alternatives(data, zip_path)

@@ -43,7 +43,7 @@ from dagster_project.defs.sources.partitions import MONTHS_PER_RUN
 from dagster_project.findings import SEVERITIES
 from dagster_project.quality import CHECKS
 from dagster_project.rows import ParseError
-from dagster_project.settings import ECB_FIRST_DATE, PAGE_DATE, TICKER_HISTORY, apply_env_defaults, bundled_ecb_last_date
+from dagster_project.settings import ECB_FIRST_DATE, PAGE_DATE, TICKER_HISTORY, apply_env_defaults
 from dagster_project.sources import SOURCE_DATASETS
 
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
@@ -53,7 +53,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Market data 
 @app.callback()
 def _settings() -> None:
     """Every command sees the MDW_* defaults (the bundled data, the data dir's Dagster home) unless set."""
-    apply_env_defaults()
+    apply_env_defaults(sources.env_defaults())
 # at full width when not a terminal (a pipe, a file, CI): rich would squeeze tables to 80 columns ("severi/ty")
 console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=100_000, soft_wrap=True)
 out = Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True)
@@ -61,14 +61,14 @@ SIGNIFICANT_DIGITS = 10  # computed floats are shown to 10 significant digits: n
 
 
 def _data_dir() -> Path:
-    apply_env_defaults()
+    apply_env_defaults(sources.env_defaults())
     return Path(os.environ["MDW_DATA_DIR"]).resolve()
 
 
 def _lake():
     """The lake (MDW_STORAGE_URL, else the data dir), probed once per process and URL; a remote one that cannot be
     used is one line and exit 2."""
-    apply_env_defaults()
+    apply_env_defaults(sources.env_defaults())
     try:
         return _probed(lake.storage_url())
     except lake.LakeUnavailable as exc:
@@ -197,7 +197,7 @@ def _next_steps() -> None:
     out.print("\n[bold]Next[/bold]")
     out.print(f"  [bold]make ui[/bold]        the Dagster UI at http://127.0.0.1:{port} (the asset graph, these runs, checks, charts)")
     out.print(f"  [bold]make sql[/bold]       DuckDB on the catalog (read-only); try: {NEXT_QUERY}")
-    out.print(f"  [bold]make backfill[/bold]  the whole ECB history, {ECB_FIRST_DATE}..{bundled_ecb_last_date()}, in one pass of month partitions")
+    out.print(f"  [bold]make backfill[/bold]  the whole ECB history, {ECB_FIRST_DATE}..{sources.bundled_last_date()}, in one pass of month partitions")
 
 
 SOURCE_CHOICES = sources.NAMES
@@ -210,7 +210,7 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     the last MONTHS of ECB history, the models."""
 
     started = time.perf_counter()
-    last = storage.month_of(dt.date.fromisoformat(bundled_ecb_last_date()))
+    last = storage.month_of(sources.bundled_last_date())
     first = storage.months_between(dt.date(1999, 1, 1), last)[-months]
     page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
     tickers_from, tickers_to = (storage.month_of(dt.date.fromisoformat(d)) for d in TICKER_HISTORY)

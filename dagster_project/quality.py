@@ -33,10 +33,9 @@ import duckdb
 import iso4217
 import polars as pl
 
-from dagster_project import landing, sessions
+from dagster_project import landing, sessions, sources
 from dagster_project.findings import FINDING_SCHEMA
 from dagster_project.settings import REPO
-from dagster_project.sources import SOURCES
 
 REFERENCE = REPO / "data" / "reference"
 CHECK_SQL = REPO / "sql" / "checks"
@@ -61,12 +60,6 @@ def accepted_findings() -> dict[str, list[dict]]:
             row["last_date"] = dt.date.fromisoformat(row["last_date"])
             out.setdefault(row["check_name"], []).append(row)
     return out
-
-
-@lru_cache(maxsize=1)
-def source_table() -> list[dict[str, str]]:
-    with open(REFERENCE / "sources.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +148,7 @@ def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFra
 
 def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Publication days of the source's calendar with no data, when the source has data after them."""
-    calendar = calendar_of(scope.source, scope.dataset)
+    calendar = sources.calendar_of(scope.source, scope.dataset)
     if calendar is None or calendar == "daily":
         return _empty_rule_frame()
     newest = con.execute("select max(date) from stg_rates_daily where source = $source", {"source": scope.source}).fetchone()[0]
@@ -194,7 +187,7 @@ def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     rows = []
     relation, key = ("fx_rates", "date") if scope.dataset == "rates" else ("ticker_quotes", "session")
     newest = dict(con.execute(f"select source, max({key}) from {relation} group by source").fetchall())
-    for src in source_table():
+    for src in sources.publications():
         if src["dataset"] != scope.dataset or src["source"] not in newest:
             continue
         since = None if scope.scheduled_since is None else scope.scheduled_since.get(src["source"])
@@ -216,11 +209,6 @@ def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
 
 def _dates(scope: Scope) -> list[dt.date]:
     return sessions.days_between(scope.start, scope.end)
-
-
-def calendar_of(source: str, dataset: str) -> str | None:
-    """The publication calendar of a source's dataset (data/reference/sources.csv): TARGET, XNYS, daily."""
-    return next((s["calendar"] for s in source_table() if s["source"] == source and s["dataset"] == dataset), None)
 
 
 # ------------------------------------------------------------------------------------------- registry
@@ -297,7 +285,7 @@ MART_CHECKS = {"fx_rates": ("rates", ("source_disagreement", "source_consensus",
 
 def _asset_checks() -> dict[str, tuple[str, str | None, tuple[str, ...]]]:
     out: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
-    for source in SOURCES.values():
+    for source in sources.SOURCES.values():
         for k, dataset in enumerate(source.datasets):
             checks = DATASET_CHECKS[dataset]
             if k == 0:

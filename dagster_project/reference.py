@@ -4,7 +4,7 @@ so the catalog and every DuckDB session read the same rows.
 - ``currencies.parquet``: every ISO 4217 code (the ``iso4217`` package: name, minor units) plus the reference
   files' non-ISO market codes (``extra_codes.csv``), metals (``metals.csv``) and withdrawn codes
   (``defunct_currencies.csv``: name, successor, withdrawal date).
-- ``publication_days.parquet``: the days each publication calendar of ``sources.csv`` publishes (TARGET days
+- ``publication_days.parquet``: the days each publication calendar of the source registry publishes (TARGET days
   from ``target_holidays.csv``, exchange sessions from ``exchange_calendars``, every day for ``daily``),
   numbered in order, so a model can count the publications between two dates with two lookups.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import iso4217
 import polars as pl
 
-from dagster_project import sessions
+from dagster_project import sessions, sources
 from dagster_project.lake import replacing, sql_literal
 from dagster_project.settings import REPO
 
@@ -39,7 +39,6 @@ REFERENCE_TABLES = {
     "defunct_currencies": {"withdrawn_from": "DATE", "ratio": "DOUBLE"},
     "metals": {},
     "extra_codes": {},
-    "sources": {"reference_priority": "INTEGER", "significant_digits": "INTEGER"},
     "target_holidays": {"month": "INTEGER", "day": "INTEGER", "easter_offset": "INTEGER", "valid_from": "DATE"},
     "check_thresholds": {"value": "DOUBLE"},
     "accepted_findings": {"first_date": "DATE", "last_date": "DATE"},
@@ -56,9 +55,22 @@ MACROS = [
 ]
 
 
+_SOURCE_TYPES = {"reference_priority": "INTEGER", "significant_digits": "INTEGER"}
+
+
+def sources_statement() -> str:
+    """``ref_sources``: each source's datasets with their publication calendar, time zone and time, trust order,
+    precision and note, from the source registry (``dagster_project.sources``: the one declaration of a source)."""
+    rows = sources.publications()
+    columns = list(rows[0])
+    values = ", ".join("(" + ", ".join("null" if r[c] is None else sql_literal(str(r[c])) for c in columns) + ")" for r in rows)
+    select = ", ".join(f"cast({c} as {_SOURCE_TYPES.get(c, 'VARCHAR')}) as {c}" for c in columns)
+    return f"create or replace view ref_sources as select {select} from (values {values}) as t({', '.join(columns)})"
+
+
 def reference_statements(shown: Callable[[Path], str]) -> list[str]:
-    """CREATE VIEW ref_<name> over each reference CSV, plus the shared macros."""
-    stmts = list(MACROS)
+    """CREATE VIEW ref_<name> over each reference CSV and ``ref_sources`` from the registry, plus the shared macros."""
+    stmts = [*MACROS, sources_statement()]
     for name, types in REFERENCE_TABLES.items():
         path = REFERENCE / f"{name}.csv"
         header = path.read_text().splitlines()[0].split(",")
@@ -129,8 +141,8 @@ def currencies_file(data_dir: Path) -> Path:
 def publication_days_frame(last: dt.date) -> pl.DataFrame:
     """calendar, day, n (1, 2, … in day order within the calendar) from CALENDAR_FIRST to ``last``."""
     frames = []
-    for calendar in sorted({s["calendar"] for s in _read("sources")}):
-        if calendar in ("daily", "TARGET"):
+    for calendar in sorted({s["calendar"] for s in sources.publications()}):
+        if calendar in sessions.NON_EXCHANGE_CALENDARS:
             days = sessions.publication_days(calendar, CALENDAR_FIRST, last)
         else:
             days = sorted(sessions.session_dates(calendar, CALENDAR_FIRST, last))
@@ -143,5 +155,5 @@ def publication_days_file(data_dir: Path, today: dt.date | None = None) -> Path:
     path = root(data_dir) / "publication_days.parquet"
     last = (today or dt.date.today()) + dt.timedelta(days=366)
     stamp = _stamp(last.isoformat(), version("exchange_calendars"), (REFERENCE / "target_holidays.csv").read_text(),
-                   (REFERENCE / "sources.csv").read_text())
+                   json.dumps(sources.publications(), sort_keys=True))
     return path if _current(path, stamp) else _write(path, publication_days_frame(last), stamp)

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
-from dagster_project import storage
+from dagster_project import sources, storage
 from dagster_project.definitions import defs
 from dagster_project.defs.sources.partitions import month_partition_key, range_tags
 from dagster_project.parallel_runs import QUIET_RUN_CONFIG, step_error_line
@@ -54,7 +54,7 @@ def dagster_yaml() -> str:
 
 
 def instance() -> dg.DagsterInstance:
-    apply_env_defaults()
+    apply_env_defaults(sources.env_defaults())
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"

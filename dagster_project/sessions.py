@@ -20,7 +20,7 @@ from dagster_project.settings import REPO
 CALENDAR_START = "1990-01-02"
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def calendar(exchange: str = "XNYS"):
     today = dt.date.today()
     return xcals.get_calendar(exchange, start=CALENDAR_START, end=f"{today.year + 1}-12-31")
@@ -80,11 +80,17 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
+NON_EXCHANGE_CALENDARS = ("daily", "weekdays", "TARGET")
+
+
 def publication_days(calendar_name: str, start: dt.date, end: dt.date) -> list[dt.date]:
-    """Days a source on ``calendar_name`` publishes: TARGET days, exchange sessions (XNYS…), or every day."""
+    """Days a source on ``calendar_name`` publishes: every day (daily), Monday to Friday (weekdays), TARGET days,
+    or the sessions of an exchange whose holidays the publisher shares (XNYS, XLON…)."""
     days = days_between(start, end)
     if calendar_name == "daily":
         return days
+    if calendar_name == "weekdays":
+        return [d for d in days if d.weekday() < 5]
     if calendar_name == "TARGET":
         return [d for d in days if d.weekday() < 5 and target_closed(d) is None]
     return [d for d in days if is_session(calendar_name, d)]

@@ -19,12 +19,7 @@ ECB_FIRST_DATE = "1999-01-04"     # first day of the ECB reference rates
 DEFAULTS = {
     "MDW_DATA_DIR": str(REPO / "data"),
     "MDW_STORAGE_URL": "",        # where raw/ and warehouse/ live: empty = MDW_DATA_DIR, or s3://bucket/prefix
-    "MDW_ECB_LOCATION": str(BUNDLED / "ecb" / "20261030T155600Z.zip"),
-    "MDW_PAGE_LOCATION": str(BUNDLED / "page"),
-    "MDW_FIXER_BASE_URL": "",
-    "MDW_FIXER_ACCESS_KEY": "",
-    "MDW_TICKER_CSV_LOCATION": str(BUNDLED / "ticker_csv"),
-}
+}  # each feed's variable (MDW_<SOURCE>_LOCATION…) and its default come from the source registry (sources.env_defaults)
 # the bundled ticker history (data/bundled/SOURCES.md): four NYSE-listed stocks, unadjusted daily closes
 TICKER_HISTORY = ("2004-01-02", "2005-12-30")
 
@@ -60,8 +55,8 @@ def redacted_pg_url() -> str:
 
 
 def apply_env_defaults(extra: dict[str, str] | None = None) -> None:
-    """Set every MDW_* default (and ``extra`` ones) that the environment does not set; the Dagster home follows
-    the data dir."""
+    """Set every MDW_* default (and ``extra`` ones: the feeds' variables, from the source registry) that the
+    environment does not set; the Dagster home follows the data dir."""
     for name, value in {**(extra or {}), **DEFAULTS, **DAGSTER_DEFAULTS}.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("DAGSTER_HOME", str(Path(os.environ["MDW_DATA_DIR"]).resolve() / "dagster_home"))
@@ -69,9 +64,3 @@ def apply_env_defaults(extra: dict[str, str] | None = None) -> None:
         os.environ[DAGSTER_PG_ENV] = dagster_pg_sqlalchemy_url(os.environ["MDW_DAGSTER_PG_URL"])
         for name, value in POSTGRES_DEFAULTS.items():
             os.environ.setdefault(name, value)
-
-
-def bundled_ecb_last_date() -> str:
-    """The newest date in the bundled ECB history, from its file name (captured that day)."""
-    name = Path(DEFAULTS["MDW_ECB_LOCATION"]).name
-    return f"{name[0:4]}-{name[4:6]}-{name[6:8]}"

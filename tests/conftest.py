@@ -20,6 +20,8 @@ os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 import pytest  # noqa: E402  (after the environment above)
 import stamina  # noqa: E402
 
+from dagster_project import sources  # noqa: E402
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PAGE = REPO / "data" / "bundled" / "page" / "20241128T120000Z.txt"
@@ -27,6 +29,7 @@ BUNDLED_ECB = REPO / "data" / "bundled" / "ecb" / "20261030T155600Z.zip"
 SEED = REPO.parent / "shared" / "seeds" / "000_90cba7002661b776.txt"
 UTC = dt.UTC
 PAGE_CAPTURED = dt.datetime(2024, 11, 28, 12, 0, tzinfo=UTC)
+CENTRAL_BANKS = [name for name, s in sources.SOURCES.items() if s.group == "central_banks"]
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +44,8 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("MDW_FIXER_BASE_URL", "")
     monkeypatch.setenv("MDW_FIXER_ACCESS_KEY", "")
     monkeypatch.setenv("MDW_TICKER_CSV_LOCATION", str(tmp_path / "no-ticker-csv"))
+    for source in CENTRAL_BANKS:  # their bundled recordings only where a test asks for them
+        monkeypatch.setenv(f"MDW_{source.upper()}_LOCATION", "")
     stamina.set_testing(True, attempts=3)  # retries happen, without sleeping
     yield
     stamina.set_testing(False)

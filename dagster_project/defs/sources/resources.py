@@ -80,15 +80,29 @@ class LocationFeed(dg.ConfigurableResource):
 
 
 class HistoryFeed(LocationFeed):
-    """A file or URL holding the source's history (the ECB's .zip/.csv, or its daily XML), landed again only for
-    dates the raw layer lacks: published reference rates never change."""
+    """A publisher's history: a file (the ECB's .zip/.csv, its daily XML), a folder of recorded answers named
+    ``<captured_at>.<ext>`` (a central bank's bundled recordings: each file landed once, by its hash), or a URL.
+    A URL may name the dates it is asked for, ``{start:%Y-%m-%d}`` and ``{end:…}`` (``str.format`` fields): it is
+    asked for the partition dates the raw layer lacks. Dates the raw layer holds are not fetched again; a later
+    capture of the same dates (a revision) lands when it is offered as a new file."""
 
     def land(self, data_dir: Path, dates: list[dt.date]) -> list[pipeline.Landed]:
+        if not self.location:
+            return []
+        if not _is_url(self.location) and Path(self.location).is_dir():
+            files = sorted(p for p in Path(self.location).iterdir() if p.is_file() and not p.name.startswith("."))
+            return [landed for f in files
+                    for landed in _land(data_dir, f.read_bytes(), name=f.name, source=self.source,
+                                        captured_at=landing.ts_from_name(f.name))]
         plan = landing.snapshots_for(data_dir, self.source, dates)
         covered = {d for ds in plan.values() for d in ds}
-        if covered >= set(dates) or not self.location:
+        missing = sorted(set(dates) - covered)
+        if not missing:
             return []  # what is landed stays
-        body, name, captured = _read(self.location, self.timeout)
+        location = self.location
+        if _is_url(location) and "{" in location:
+            location = location.format(start=missing[0], end=min(missing[-1], _now().date()))
+        body, name, captured = _read(location, self.timeout)
         return _land(data_dir, body, name=name, source=self.source, captured_at=captured)
 
 
@@ -180,9 +194,6 @@ def feed_resource(source: sources.Source) -> dg.ConfigurableResource:
     if source.feed == "api":
         return ApiFeed(source=source.name, base_url=dg.EnvVar(names[0]), access_key=dg.EnvVar(names[1]))
     return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(names[0]))
-
-
-FEED_ENV_DEFAULTS = {name: "" for source in sources.SOURCES.values() for name in feed_env_vars(source)}
 
 
 RESOURCES = {
