@@ -10,7 +10,7 @@ PORT ?= 3000
 # DAGSTER_HOME is set, so `MDW_DATA_DIR=/elsewhere make run` keeps everything under /elsewhere.
 export MDW_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint test-e2e ui sql bench backfill clean install
+.PHONY: run test test-fast lint test-e2e ui sql bench backfill clean install
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.x" % sys.version.split()[0])'
@@ -31,6 +31,10 @@ run: $(STAMP)
 test: lint
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
+
+## The inner loop: the linters and every test but the end-to-end ones (no browser, no CLI subprocesses).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not e2e"
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests bench scripts
