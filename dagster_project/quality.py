@@ -30,7 +30,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import iso4217
 import polars as pl
 
 from dagster_project import landing, sessions, sources
@@ -60,16 +59,6 @@ def accepted_findings() -> dict[str, list[dict]]:
             row["last_date"] = dt.date.fromisoformat(row["last_date"])
             out.setdefault(row["check_name"], []).append(row)
     return out
-
-
-@lru_cache(maxsize=1)
-def known_codes() -> frozenset[str]:
-    """Codes a quote may carry: ISO 4217 today (iso4217 package), the non-ISO market codes, defunct codes."""
-    codes = {c.code for c in iso4217.Currency}
-    for name in ("extra_codes", "defunct_currencies"):
-        with open(REFERENCE / f"{name}.csv", newline="") as fh:
-            codes |= {row["code"] for row in csv.DictReader(fh)}
-    return frozenset(codes)
 
 
 @dataclass
@@ -116,17 +105,17 @@ def _rows(rows: list[dict]) -> pl.DataFrame:
 
 
 def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code (rates only)."""
+    """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code (rates only): those
+    the ``currencies`` relation does not publish."""
     if scope.dataset != "rates":
         return _empty_rule_frame()
-    quoted = con.execute(
-        "select date, currency, any_value(rate_text) from stg_rates_daily where source = $source "
-        "and date between $start and $end group by all order by date, currency",
+    unknown = con.execute(
+        "select r.date, r.currency, any_value(r.rate_text) from stg_rates_daily as r anti join currencies as k "
+        "on k.code = r.currency where r.source = $source and r.date between $start and $end group by all order by 1, 2",
         {"source": scope.source, "start": scope.start, "end": scope.end}).fetchall()
-    known = known_codes()
     return _rows([{"severity": "WARN", "date": day, "source": scope.source, "subject": code, "observed": None,
                    "expected": None, "detail": f"{code} {text} is not an ISO 4217 code, nor a known market or defunct code"}
-                  for day, code, text in quoted if code not in known])
+                  for day, code, text in unknown])
 
 
 def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
