@@ -43,6 +43,24 @@ TICKER_SCHEMA: dict[str, pl.DataType] = {
     "change_pct_text": pl.String(),
     "raw_file": pl.String(),
     "line": pl.Int64(),
+    # what a vendor's history export adds (null where the input has no such column): the session's open, high, low
+    # (price units) and volume (shares), a cash dividend going ex on the session (price units per share after any
+    # split of the day), a split ratio (new shares per old share: 7.0 for 7:1; 1 or null: none) and the vendor's own
+    # adjusted close, each with its text as published
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "volume": pl.Float64(),
+    "dividend": pl.Float64(),
+    "split_ratio": pl.Float64(),
+    "adjusted_close": pl.Float64(),
+    "open_text": pl.String(),
+    "high_text": pl.String(),
+    "low_text": pl.String(),
+    "volume_text": pl.String(),
+    "dividend_text": pl.String(),
+    "split_ratio_text": pl.String(),
+    "adjusted_close_text": pl.String(),
 }
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {

@@ -1,16 +1,32 @@
 """Adapter for a vendor CSV export of ticker history: ``date, symbol, close`` at least.
 
 Optional columns: ``change`` (price units) and ``change_pct`` (percent; also accepted as ``pct``,
-``percent_change``, ``change_percent``). Column names are case-insensitive. Each row is one session's
-close, so ``session`` is the row's date: a row dated on a day that is not a session of the exchange (an
-exchange holiday such as 2024-12-25, a weekend) is quarantined with that reason, never kept as a session.
+``percent_change``, ``change_percent``); ``open``, ``high``, ``low``, ``volume``; a cash ``dividend`` going ex on
+the row's session (also ``ex-dividend``, ``ex_dividend``, ``dividends``); a ``split`` ratio, new shares per old
+share (also ``split_ratio``, ``split_factor``, ``stock splits``; ``7``, ``7:1`` and ``7/1`` all read as 7; 0, 1 or
+empty: no split); the vendor's adjusted close (``adj_close``, ``adj. close``, ``adjusted_close``). Column names
+are case-insensitive. Every number keeps its published text beside it.
+
+The symbol column may be called ``symbol`` or ``ticker``. A file without one is read as the symbol its name
+names (``AAPL.csv``, ``KO.csv.gz``). A gzip file is read decompressed; a zip archive is read member by member
+(each member a file as above, named for its symbol or holding a symbol column): that is how a vendor folder of
+one file per symbol lands as one input (``bundle``), with each file's bytes kept as they were.
+
+Each row is one session's close, so ``session`` is the row's date: a row dated on a day that is not a session of
+the exchange (an exchange holiday such as 2024-12-25, a weekend) is quarantined with that reason, never kept as a
+session. The prices' arithmetic (low <= open, close <= high, volume >= 0) is judged by the ``ohlc`` check, not
+here: a published row is kept as published.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
+import re
+import zipfile
+from pathlib import PurePosixPath
 
 import polars as pl
 
@@ -25,23 +41,140 @@ _ALIASES = {
     "close": "close", "price": "close",
     "change": "change",
     "change_pct": "change_pct", "pct": "change_pct", "percent_change": "change_pct", "change_percent": "change_pct",
+    "open": "open", "high": "high", "low": "low", "volume": "volume",
+    "dividend": "dividend", "dividends": "dividend", "ex-dividend": "dividend", "ex_dividend": "dividend",
+    "split": "split", "split_ratio": "split", "split_factor": "split", "stock splits": "split",
+    "adj_close": "adjusted_close", "adj. close": "adjusted_close", "adj close": "adjusted_close",
+    "adjusted_close": "adjusted_close",
 }
+# optional numeric columns: (name in the header, the row's column, the text column, must be > 0)
+_NUMBERS = (("open", "open", "open_text", True), ("high", "high", "high_text", True), ("low", "low", "low_text", True),
+            ("volume", "volume", "volume_text", False), ("dividend", "dividend", "dividend_text", False),
+            ("adjusted_close", "adjusted_close", "adjusted_close_text", True))
+_SYMBOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.\-_^]{0,14}$")
+_RATIO = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*[:/]\s*([0-9]*\.?[0-9]+)\s*$")
 
 
 def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exchange: str = "XNYS") -> Snapshot:
     captured_at = utc(captured_at)
-    text = decode(data, file)
-    fast = _parse_plain(text, captured_at, exchange)
+    if data[:4] == b"PK\x03\x04":
+        return _parse_archive(data, captured_at, file, exchange)
+    name = file
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, file)
+        name = file[:-3] if file and file.lower().endswith(".gz") else file
+    fast = _parse_plain(data, captured_at, exchange, name)
     if fast is not None:
         return fast
+    return _parse_text(decode(data, file), captured_at, file, exchange, name)
+
+
+def _gunzip(data: bytes, file: str | None) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ParseError(f"not a readable gzip file ({exc})", file=file) from None
+
+
+def _parse_archive(data: bytes, captured_at: dt.datetime, file: str | None, exchange: str) -> Snapshot:
+    """Every member of a zip archive, each read as one export (named for its symbol or with a symbol column)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = sorted(m for m in archive.namelist() if not m.endswith("/"))
+    except zipfile.BadZipFile as exc:
+        raise ParseError(f"not a readable zip archive ({exc})", file=file) from None
+    if not members:
+        raise ParseError("empty zip archive", file=file)
+    frames, rejects = [], []
+    for member in members:
+        where = f"{file}!{member}" if file else member
+        body = archive.read(member)
+        snap = parse(body, captured_at=captured_at, file=where, exchange=exchange)
+        frames.append(snap.tickers)
+        rejects += [Reject(r.line, r.text, f"{member}: {r.reason}", r.date) for r in snap.rejects]
+    tickers = pl.concat(frames)
+    doubled = tickers.filter(pl.struct("session", "symbol").is_duplicated())
+    if doubled.height:
+        first = doubled.row(0, named=True)
+        raise ParseError(f"{first['symbol']} on {first['session']} is in more than one member of the archive", file=file)
+    return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, rejects)
+
+
+def bundle(files: dict[str, bytes]) -> bytes:
+    """One zip archive of a vendor folder (file name -> its bytes), each file stored as it is (no compression, a
+    fixed time stamp): the same folder always makes the same bytes, so landing it twice is recognised."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(files):
+            archive.writestr(zipfile.ZipInfo(PurePosixPath(name).name, date_time=(1980, 1, 1, 0, 0, 0)), files[name])
+    return out.getvalue()
+
+
+def needs_its_name(data: bytes) -> bool:
+    """Whether an export is read as the symbol its file name names (its header has no symbol column)."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+                data = fh.read(4096)
+        except (OSError, EOFError):
+            return False
+    header = data[:4096].decode("utf-8-sig", "replace").replace("\r", "\n").split("\n", 1)[0]
+    names = [_ALIASES.get(h.strip().lower()) for h in header.split(",")]
+    return "symbol" not in names and {"date", "close"} <= set(names)
+
+
+def _symbol_of(name: str | None) -> str | None:
+    """The symbol a file is named for (``AAPL.csv``, ``brk_a.csv.gz`` -> AAPL, BRK_A); None for a time-stamped or
+    unnamed input."""
+    if not name:
+        return None
+    stem = PurePosixPath(name.split("!")[-1]).name.split(".")[0]
+    return stem.upper() if _SYMBOL_NAME.fullmatch(stem) and not re.fullmatch(r"\d{8}T\d{6}Z.*", stem) else None
+
+
+def _header(names: list[str | None], file: str | None, name: str | None) -> str | None:
+    """The symbol every row gets (None: rows carry their own), or a ParseError for a header that cannot be read."""
+    missing = {"date", "close"} - set(names)
+    if "symbol" not in names and not missing:
+        symbol = _symbol_of(name)
+        if symbol is None:
+            raise ParseError("header has no symbol (or ticker) column and the file name names no symbol "
+                             "(a file named for its symbol, such as AAPL.csv, is read as that symbol)", file=file, line=1)
+        return symbol
+    if missing or "symbol" not in names:
+        raise ParseError(f"header lacks column(s) {sorted(missing | ({'symbol'} - set(names)))} (needs date, symbol, close)",
+                         file=file, line=1)
+    return None
+
+
+def split_ratio(text: str) -> float | None | str:
+    """A published split as new shares per old share: ``7``, ``7.0``, ``7:1``, ``7/1`` -> 7.0; ``0``, ``1``, empty -> None
+    (no split); anything else -> the reason it cannot be read."""
+    if not text:
+        return None
+    m = _RATIO.fullmatch(text)
+    if m:
+        new, old = float(m.group(1)), float(m.group(2))
+        if new <= 0 or old <= 0:
+            return f"split {text!r} is not a ratio of positive numbers"
+        return None if new == old else new / old
+    problem = number_problem(text, positive=False)
+    if problem:
+        return f"split {problem}"
+    value = float(text)
+    if value < 0:
+        return f"split ratio must be >= 0, got {text}"
+    return None if value in (0.0, 1.0) else value
+
+
+def _parse_text(text: str, captured_at: dt.datetime, file: str | None, exchange: str, name: str | None) -> Snapshot:
+    """The line-by-line parser: every bad row quarantined with its reason."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:
         raise ParseError("empty CSV", file=file)
     names = [_ALIASES.get(clean(h).lower()) for h in header]
-    missing = {"date", "symbol", "close"} - set(names)
-    if missing:
-        raise ParseError(f"header lacks column(s) {sorted(missing)} (needs date, symbol, close)", file=file, line=1)
+    named = _header(names, file, name)
     where = {n: k for k, n in enumerate(names) if n}
     rows: list[dict] = []
     rejects: list[Reject] = []
@@ -59,7 +192,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
             day = dt.date.fromisoformat(cells["date"])
         except ValueError:
             raise ParseError(f"bad date {cells['date']!r} (expected YYYY-MM-DD)", file=file, line=lineno) from None
-        symbol = cells["symbol"].upper()
+        symbol = named or cells["symbol"].upper()
         if not symbol:
             rejects.append(Reject(lineno, ",".join(row), "empty symbol", day))
             continue
@@ -69,6 +202,14 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
             problem = number_problem(cells["change"], positive=False)
         if not problem and pct_text:
             problem = number_problem(pct_text, positive=False)
+        for column, _, _, positive in _NUMBERS:
+            if not problem and cells.get(column):
+                problem = number_problem(cells[column], positive=positive)
+                if not problem and float(cells[column]) < 0 and column == "dividend":
+                    problem = f"dividend must be >= 0, got {cells[column]}"
+        ratio = split_ratio(cells.get("split", ""))
+        if not problem and isinstance(ratio, str):
+            problem = ratio
         if problem:
             rejects.append(Reject(lineno, ",".join(row), f"{symbol}: {problem}", day))
             continue
@@ -76,7 +217,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
             rejects.append(Reject(lineno, ",".join(row), f"{symbol} on {day} already on line {seen[(day, symbol)]}: dropped", day))
             continue
         seen[(day, symbol)] = lineno
-        rows.append({
+        record = {
             "source": SOURCE, "date": day, "captured_at": captured_at, "exchange": exchange, "session": day,
             "symbol": symbol, "price": float(cells["close"]),
             "change": float(cells["change"]) if cells.get("change") else None,
@@ -84,7 +225,12 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None, exc
             "price_text": cells["close"], "change_text": cells.get("change") or None,
             "change_pct_text": cells.get("change_pct") or None,
             "raw_file": None, "line": lineno,
-        })
+            "split_ratio": ratio, "split_ratio_text": cells.get("split") or None,
+        }
+        for column, value, text_column, _ in _NUMBERS:
+            published = cells.get(column) or None
+            record[value], record[text_column] = (float(published) if published else None), published
+        rows.append(record)
     if not rows and not rejects:
         raise ParseError("no ticker rows", file=file)
     tickers, off_session = _sessions_only(pl.DataFrame(rows, schema=TICKER_SCHEMA), exchange)
@@ -108,40 +254,68 @@ def _sessions_only(tickers: pl.DataFrame, exchange: str) -> tuple[pl.DataFrame, 
 
 
 _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$"
+_PLAIN_RATIO = r"^(?:\d+(?:\.\d+)?|\.\d+)$"
 
 
-def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot | None:
+def _parse_plain(data: bytes, captured_at: dt.datetime, exchange: str, name: str | None) -> Snapshot | None:
     """The fast path for large, well-formed exports (plain ASCII, no quotes, no blank lines, every row valid):
     vectorized with polars. Anything else returns None and goes through the line-by-line parser, which
     quarantines and explains each bad row. Both give the same rows for a well-formed file."""
-    if len(text) < 1_000_000 or not text.isascii() or '"' in text or "\n\n" in text.strip("\n"):
+    if len(data) < 1_000_000:
         return None
-    header = [_ALIASES.get(h.strip().lower()) for h in text.split("\n", 1)[0].split(",")]
-    if not {"date", "symbol", "close"} <= set(header) or len([h for h in header if h]) != len(set(h for h in header if h)):
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not data.isascii() or b'"' in data or b"\n\n" in data.strip(b"\n") or b"\x00" in data[:4096]:
+        return None
+    header = [_ALIASES.get(h.strip().lower()) for h in data[: data.find(b"\n")].decode().split(",")]
+    present = [h for h in header if h]
+    if not {"date", "close"} <= set(present) or len(present) != len(set(present)):
+        return None
+    named = None if "symbol" in present else _symbol_of(name)
+    if "symbol" not in present and named is None:
         return None
     try:
-        raw = pl.read_csv(io.StringIO(text), has_header=True, infer_schema=False, new_columns=[f"c{k}" for k in range(len(header))])
+        raw = pl.read_csv(data, has_header=True, infer_schema=False, new_columns=[f"c{k}" for k in range(len(header))])
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    col = {name: pl.col(f"c{k}").str.strip_chars() for k, name in enumerate(header) if name}
+    del data
+    col = {n: pl.col(f"c{k}").str.strip_chars() for k, n in enumerate(header) if n}
     none = pl.lit(None, dtype=pl.String)
+
+    def text(n: str) -> pl.Expr:
+        return col.get(n, none).replace("", None)
+
     frame = raw.select(
         col["date"].str.to_date("%Y-%m-%d", strict=False).alias("day"),
-        col["date"].alias("date_text"),
-        col["symbol"].str.to_uppercase().alias("symbol"),
+        (pl.lit(named) if named else col["symbol"].str.to_uppercase()).alias("symbol"),
         col["close"].alias("price_text"),
-        (col.get("change", none)).alias("change_text"),
-        (col.get("change_pct", none)).alias("change_pct_text"),
+        text("change").alias("change_text"),
+        text("change_pct").alias("change_pct_text"),
+        text("split").alias("split_ratio_text"),
+        *(text(n).alias(t) for n, _, t, _ in _NUMBERS),
     ).with_row_index("line", offset=2)
+    del raw
     pct = pl.col("change_pct_text").str.strip_chars_end("%").str.strip_chars()
+
+    def number(column: str, *, positive: bool) -> pl.Expr:
+        value = pl.col(column)
+        ok = value.str.contains(_PLAIN_NUMBER)
+        if positive:
+            ok = ok & (value.cast(pl.Float64, strict=False) > 0)
+        return value.is_null() | ok
+
     valid = (
         pl.col("day").is_not_null() & (pl.col("symbol") != "")
         & pl.col("price_text").str.contains(_PLAIN_NUMBER) & (pl.col("price_text").cast(pl.Float64, strict=False) > 0)
-        & (pl.col("change_text").is_null() | (pl.col("change_text") == "") | pl.col("change_text").str.contains(_PLAIN_NUMBER))
-        & (pct.is_null() | (pct == "") | pct.str.contains(_PLAIN_NUMBER))
+        & number("change_text", positive=False) & (pct.is_null() | (pct == "") | pct.str.contains(_PLAIN_NUMBER))
+        & (pl.col("split_ratio_text").is_null() | pl.col("split_ratio_text").str.contains(_PLAIN_RATIO))
+        & (pl.col("dividend_text").is_null() | pl.col("dividend_text").str.contains(_PLAIN_RATIO))
+        & pl.all_horizontal(*(number(t, positive=p) for n, _, t, p in _NUMBERS if n != "dividend"))
     )
     if not frame.select(valid.all()).item() or frame.select(pl.struct("day", "symbol").is_duplicated().any()).item():
         return None
+    split = pl.col("split_ratio_text").cast(pl.Float64)
     tickers = frame.select(
         pl.lit(SOURCE).alias("source"),
         pl.col("day").alias("date"),
@@ -150,18 +324,22 @@ def _parse_plain(text: str, captured_at: dt.datetime, exchange: str) -> Snapshot
         pl.col("day").alias("session"),
         "symbol",
         pl.col("price_text").cast(pl.Float64).alias("price"),
-        pl.col("change_text").replace("", None).cast(pl.Float64).alias("change"),
+        pl.col("change_text").cast(pl.Float64).alias("change"),
         pct.replace("", None).cast(pl.Float64).alias("change_pct"),
         "price_text",
-        pl.col("change_text").replace("", None).alias("change_text"),
-        pl.col("change_pct_text").replace("", None).alias("change_pct_text"),
+        "change_text",
+        "change_pct_text",
         pl.lit(None, dtype=pl.String).alias("raw_file"),
         pl.col("line").cast(pl.Int64),
-    ).cast(TICKER_SCHEMA)
+        *(pl.col(t).cast(pl.Float64).alias(v) for _, v, t, _ in _NUMBERS),
+        pl.when(split.is_in([0.0, 1.0])).then(None).otherwise(split).alias("split_ratio"),
+        *(pl.col(t) for _, _, t, _ in _NUMBERS),
+        "split_ratio_text",
+    ).select(list(TICKER_SCHEMA)).cast(TICKER_SCHEMA)
     tickers, off_session = _sessions_only(tickers, exchange)
     return Snapshot(SOURCE, captured_at, empty(RATE_SCHEMA), tickers, off_session)
 
 
 def looks_like(suffix: str, head: bytes) -> bool:
-    """A CSV export (after the ECB's history CSV was ruled out: the registry asks the ECB first)."""
-    return suffix == ".csv"
+    """A CSV export, or one gzipped (after the ECB's history CSV was ruled out: the registry asks the ECB first)."""
+    return suffix == ".csv" or (suffix == ".gz" and head[:2] == b"\x1f\x8b")

@@ -12,6 +12,8 @@ last_capture as (
 )
 select
     session, source, exchange, symbol, price, change, change_pct,
-    price_text, change_text, change_pct_text, captured_date, captured_at, raw_file, line
+    price_text, change_text, change_pct_text, captured_date, captured_at, raw_file, line,
+    open, high, low, volume, dividend, split_ratio, adjusted_close,
+    open_text, high_text, low_text, volume_text, dividend_text, split_ratio_text, adjusted_close_text
 from last_capture
 where nth = 1

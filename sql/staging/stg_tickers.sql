@@ -17,5 +17,19 @@ select
     change_text,
     change_pct_text,
     raw_file,
-    line
+    line,
+    open,
+    high,
+    low,
+    volume,
+    dividend,
+    split_ratio,
+    adjusted_close,
+    open_text,
+    high_text,
+    low_text,
+    volume_text,
+    dividend_text,
+    split_ratio_text,
+    adjusted_close_text
 from parsed
