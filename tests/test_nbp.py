@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, UTC
-from provider_fixtures import HTML_PAGE, bodies, head, other_files
+from pivot_fixtures import HTML_PAGE, bodies, head, other_files
 
 from dagster_project.adapters import nbp
 from dagster_project.rows import RATE_SCHEMA, ParseError
@@ -169,3 +169,13 @@ def test_looks_like_only_its_own_bodies():
 def test_bundled_copies_are_the_recorded_bodies():
     for path in (TABLE_A, TABLE_B):
         assert (REPO / "data" / "bundled" / "nbp" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_source_detection_picks_nbp():
+    """Once the registry has the entry (before the catch-all fixer/ticker_csv entries), detect() names it."""
+    from dagster_project import sources
+
+    if "nbp" not in sources.SOURCES:
+        pytest.skip("nbp is not in the registry yet (the lead adds the entry)")
+    for path in bodies("nbp"):
+        assert sources.detect(path.name, path.read_bytes()) == "nbp", path

@@ -45,9 +45,6 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
     captured_at = utc(captured_at)
     text = decode(data, file)
     refuse_html(text, file, "a Norges Bank SDMX-CSV")
-    if not text.endswith("\n"):
-        last = text.count("\n") + 1
-        raise ParseError("truncated: the last line has no line end (Norges Bank ends every line)", file=file, line=last)
     delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip() for h in next(reader)]
@@ -55,6 +52,9 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
     if missing:
         raise ParseError(f"not a Norges Bank SDMX-CSV: header lacks {', '.join(missing)} (has {', '.join(header[:12])})",
                          file=file, line=1)
+    if not text.endswith("\n"):
+        last = text.count("\n") + 1
+        raise ParseError("truncated: the last line has no line end (Norges Bank ends every line)", file=file, line=last)
     at = {c: header.index(c) for c in NEEDED}
     quotes = Quotes(SOURCE, "NOK")
     pivots: list[str] = []
