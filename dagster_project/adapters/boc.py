@@ -61,6 +61,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
           window: tuple[dt.date, dt.date] | None = None) -> Snapshot:
     captured_at = utc(captured_at)
     text = decode(data, file)
+    if not text.strip():
+        raise ParseError("empty input (only a byte-order mark or blank lines)", file=file)
     if text.lstrip().startswith("<"):
         raise ParseError("an HTML page, not a Valet JSON answer", file=file, line=1)
     try:
@@ -125,7 +127,7 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
     for base, (days, currencies, texts, ordinals) in by_base.items():
         frame, duplicates = rates_frame(SOURCE, captured_at, base, days, currencies, texts, ordinals)
         frames.append(frame)
-        rejects += duplicates
+        rejects += [Reject(r.line, f"{base}/{r.text}", f"{base}/{r.reason}", r.date) for r in duplicates]  # name the pair
     rates = pl.concat(frames).sort("line", "base", maintain_order=True)
     return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects)
 

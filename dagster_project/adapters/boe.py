@@ -72,6 +72,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
           window: tuple[dt.date, dt.date] | None = None) -> Snapshot:
     captured_at = utc(captured_at)
     text = decode(data, file)
+    if not text.strip():
+        raise ParseError("empty input (only a byte-order mark or blank lines)", file=file)
     if text.lstrip().startswith("<"):
         raise ParseError("an HTML page, not the IADB CSV (the database serves an error page when a request fails)",
                          file=file, line=1)
