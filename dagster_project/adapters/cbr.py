@@ -15,9 +15,16 @@ text is kept with its comma. ``VunitRate`` (since 2022: ``Value / Nominal`` work
 read: the row's rate is ``Value / Nominal`` itself. ``date`` is the ``ValCurs Date``: the day the rates are
 set *for* (the bank sets them on the previous business day, so a Friday file is dated Saturday).
 
-``line`` is the 1-based ordinal of the ``Valute`` element in the file (the body is one physical line).
-The dynamic series ``XML_dynamic.asp`` (``Record`` elements naming a currency only by the bank's ``ID``) and
-the metal prices ``xml_metall.asp`` are not read: a clear ParseError says so.
+The bank's precious-metal book prices ``xml_metall.asp?date_req1=DD/MM/YYYY&date_req2=DD/MM/YYYY``
+(``<Metall><Record Date="03.03.2026" Code="1"><Buy>12957,47</Buy><Sell>12957,47</Sell>``) are read too:
+rubles per *gram* (the bank's documented unit), ``Code`` 1 gold, 2 silver, 3 platinum, 4 palladium (the
+bank's documented codes: XAU, XAG, XPT, XPD). A row is base = the metal, currency RUB, ``rate_text`` the
+``Buy`` text, and its quotation unit is one gram = 1/31.1034768 troy ounce (the ISO 4217 unit of an X metal
+code), so ``rate`` is rubles per troy ounce. An unknown ``Code`` is a reject.
+
+``line`` is the 1-based ordinal of the ``Valute`` (or metal ``Record``) element in the file (the body is one
+physical line). The dynamic series ``XML_dynamic.asp`` (``Record`` elements naming a currency only by the
+bank's ``ID``, never by its code) is not read: a clear ParseError says so.
 
 Terms: https://www.cbr.ru/eng/user_agreement/
 """
@@ -40,6 +47,8 @@ _CODE = re.compile(r"[A-Z]{3}")
 _COMMA_DECIMAL = re.compile(r"\d+,\d+")  # the bank's published number format
 _NOMINAL = re.compile(r"[1-9]\d*")
 _FIELDS = ("CharCode", "Nominal", "Value")
+METALS = {"1": "XAU", "2": "XAG", "3": "XPT", "4": "XPD"}  # the bank's documented codes in xml_metall
+GRAM_IN_TROY_OUNCES = 1 / 31.1034768  # one troy ounce is 31.1034768 g exactly
 
 
 def as_decimal(text: str) -> str:
@@ -69,6 +78,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
     if root.tag == "ValCurs" and root.find("Record") is not None:
         raise ParseError("an XML_dynamic series (Record elements, the currency named only by the bank's ID): "
                          "read XML_daily.asp?date_req=DD/MM/YYYY instead", file=file)
+    if root.tag == "Metall":
+        return _metals(root, captured_at, file)
     if root.tag != "ValCurs" or "Date" not in root.attrib:
         raise ParseError(f"root element <{root.tag}> {dict(root.attrib)}: not a Bank of Russia XML_daily "
                          "(<ValCurs Date='DD.MM.YYYY'>)", file=file)
@@ -117,6 +128,44 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
     return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects + duplicates)
 
 
+def _metals(root: ElementTree.Element, captured_at: dt.datetime, file: str | None) -> Snapshot:
+    dates, codes, texts, published, where = [], [], [], [], []
+    rejects: list[Reject] = []
+    records = root.findall("Record")
+    if not records:
+        raise ParseError("no <Record> elements in <Metall>", file=file)
+    for ordinal, record in enumerate(records, start=1):
+        if "Date" not in record.attrib or "Code" not in record.attrib or record.find("Buy") is None:
+            raise ParseError(f"metal <Record> {ordinal} lacks Date, Code or <Buy>: changed format", file=file, line=ordinal)
+        try:
+            day = dt.datetime.strptime(record.attrib["Date"].strip(), "%d.%m.%Y").date()
+        except ValueError:
+            raise ParseError(f"bad Record Date {record.attrib['Date']!r} (expected DD.MM.YYYY)", file=file, line=ordinal) from None
+        value = clean(record.findtext("Buy") or "")
+        shown = f"metal {record.attrib['Code']} {value} ({day})"
+        if (metal := METALS.get(record.attrib["Code"].strip())) is None:
+            rejects.append(Reject(ordinal, shown, f"unknown metal Code {record.attrib['Code']!r} (1-4: XAU, XAG, XPT, XPD)", day))
+            continue
+        if problem := number_problem(decimal := as_decimal(value), positive=True):
+            rejects.append(Reject(ordinal, shown, f"{metal}: {problem}", day))
+            continue
+        dates.append(day)
+        codes.append(metal)
+        texts.append(decimal)
+        published.append(value)
+        where.append(ordinal)
+    units = [GRAM_IN_TROY_OUNCES] * len(codes)
+    rates, duplicates = rates_frame(SOURCE, captured_at, QUOTE, dates, codes, texts, where, units=units)
+    rates = rates.with_columns(
+        pl.col("currency").alias("base"),
+        pl.lit(QUOTE).alias("currency"),
+        pl.col("line").replace_strict(where, published, return_dtype=pl.String).alias("rate_text"),
+    )
+    return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects + duplicates)
+
+
 def looks_like(suffix: str, head: bytes) -> bool:
-    """The root ``<ValCurs`` with the ``name="Foreign Currency Market`` attribute (daily and dynamic)."""
-    return b"<ValCurs" in head and b"Foreign Currency Market" in head
+    """The root ``<ValCurs`` with the ``name="Foreign Currency Market`` attribute (daily and dynamic), or the metal
+    prices' ``<Metall`` named ``Precious metals quotations``."""
+    return (b"<ValCurs" in head and b"Foreign Currency Market" in head) or (
+        b"<Metall" in head and b"Precious metals quotations" in head)
