@@ -29,7 +29,7 @@ from dagster_project.lake import replacing, sql_literal
 from dagster_project.settings import REPO
 
 REFERENCE = REPO / "data" / "reference"
-CALENDAR_FIRST = dt.date(1999, 1, 1)
+CALENDAR_FIRST = dt.date(1990, 1, 2)  # the first session of the exchange calendars (sessions.CALENDAR_START): the longest bundled history, TWD, starts 1993
 
 
 # Reference tables: file -> DuckDB column types (dates and numbers typed, the rest text).
@@ -132,8 +132,12 @@ def currencies_frame() -> pl.DataFrame:
     return pl.DataFrame(sorted(rows.values(), key=lambda r: r["code"]), schema=schema)
 
 
-def currencies_file(data_dir: Path) -> Path:
+def currencies_file(data_dir: Path, *, refresh: bool = False) -> Path:
+    """The currencies relation's file. Reading it never writes, once it exists: ``refresh`` (a run's parse step,
+    the catalog build) rewrites it when the reference files or the library changed."""
     path = root(data_dir) / "currencies.parquet"
+    if not refresh and path.exists():
+        return path
     stamp = _stamp(version("iso4217"), *((REFERENCE / f"{n}.csv").read_text() for n in ("extra_codes", "metals", "defunct_currencies")))
     return path if _current(path, stamp) else _write(path, currencies_frame(), stamp)
 
@@ -151,9 +155,25 @@ def publication_days_frame(last: dt.date) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def publication_days_file(data_dir: Path, today: dt.date | None = None) -> Path:
+def horizon(today: dt.date | None = None) -> dt.date:
+    """The last day the publication calendars are written out to: the end of next year (a stamp that changes once a
+    year, not every day)."""
+    return dt.date((today or dt.date.today()).year + 1, 12, 31)
+
+
+def publication_days_file(data_dir: Path, today: dt.date | None = None, *, refresh: bool = False) -> Path:
+    """The publication calendars' file. Reading it never writes, once it exists: ``refresh`` (a run's parse step, the
+    catalog build) rewrites it when a calendar, the registry's calendars or the year's horizon changed."""
     path = root(data_dir) / "publication_days.parquet"
-    last = (today or dt.date.today()) + dt.timedelta(days=366)
+    if not refresh and path.exists():
+        return path
+    last = horizon(today)
     stamp = _stamp(last.isoformat(), version("exchange_calendars"), (REFERENCE / "target_holidays.csv").read_text(),
                    json.dumps(sources.publications(), sort_keys=True))
     return path if _current(path, stamp) else _write(path, publication_days_frame(last), stamp)
+
+
+def refresh(data_dir: Path) -> None:
+    """Bring the derived reference files up to date (the steps that write call this; connecting only reads)."""
+    currencies_file(data_dir, refresh=True)
+    publication_days_file(data_dir, refresh=True)

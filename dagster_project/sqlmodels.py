@@ -354,6 +354,7 @@ def build_catalog(data_dir: Path, catalog: Path, *, relative_to: Path | None = N
     DuckDB release (its ``.stamp`` beside it): the views read the lake's globs, so the month files a run adds need no
     new catalog; only a relation that gains its first file, or new code, does. On object storage a rebuild binds every
     view (a listing and a footer per relation, every findings file's schema), ~2 s."""
+    reference.refresh(data_dir)
     with lake.snapshot(data_dir / "warehouse"):
         statements = view_statements(data_dir, relative_to=relative_to)
     stamp = hashlib.sha256("\n".join([duckdb.__version__, catalog_docs.fingerprint(), *statements]).encode()).hexdigest()

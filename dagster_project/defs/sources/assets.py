@@ -15,7 +15,7 @@ import inspect
 
 import dagster as dg
 
-from dagster_project import landing, pipeline, sessions, sources, storage
+from dagster_project import landing, pipeline, reference, sessions, sources, storage
 from dagster_project.defs import metadata
 from dagster_project.defs.sources.partitions import backfill_policy, monthly_partitions, partition_months
 from dagster_project.defs.sources.resources import FEED_TYPES, Warehouse, feed_key
@@ -45,6 +45,7 @@ def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source
 
 
 def _parse_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str) -> pipeline.ParseStats:
+    reference.refresh(warehouse.lake)  # the calendars and currencies the checks and models read, if they changed
     stats = pipeline.parse_partitions(warehouse.lake, source, partition_months(context))
     context.log.info(f"{source}: {stats.rows} rows in {stats.partitions} month partition(s), {stats.rejects} lines quarantined")
     return stats
