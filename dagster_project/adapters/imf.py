@@ -95,20 +95,21 @@ def as_decimal(text: str) -> str:
     return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
 
 
-def _kind(title: str, text: str, file: str | None) -> str:
+def _kind(title: str, file: str | None) -> str:
     low = title.lower()
     for kind in (_REP, _SDR_PER, _PER_SDR):
         if low.startswith(kind):
-            break
-    else:
-        raise ParseError(f"not an IMF rates table: title {title[:80]!r} (expected 'Representative Exchange Rates for "
-                         "Selected Currencies', 'SDRs per Currency unit' or 'Currency units per SDR')", file=file, line=1)
-    if kind == _REP:
-        notes = " ".join(text.lower().split())
-        if _PER_USD_NOTE not in notes or _INVERTED_NOTE not in notes:
-            raise ParseError("the notes no longer say 'currency units per U.S. dollar' and '(1) ... U.S. dollars per "
-                             "currency unit': the quotation convention changed or the notes are missing", file=file)
-    return kind
+            return kind
+    raise ParseError(f"not an IMF rates table: title {title[:80]!r} (expected 'Representative Exchange Rates for "
+                     "Selected Currencies', 'SDRs per Currency unit' or 'Currency units per SDR')", file=file, line=1)
+
+
+def _check_notes(notes: str, file: str | None) -> None:
+    """The REP table's quotation convention, as its notes state it (read from the body, not assumed)."""
+    notes = " ".join(notes.lower().split())
+    if _PER_USD_NOTE not in notes or _INVERTED_NOTE not in notes:
+        raise ParseError("the notes no longer say 'currency units per U.S. dollar' and '(1) ... U.S. dollars per "
+                         "currency unit': the quotation convention changed or the notes are missing", file=file)
 
 
 def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> Snapshot:
@@ -119,17 +120,17 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
     if title.startswith("<"):
         raise ParseError("an HTML/XML page, not the IMF's tab-separated table (an error page served instead of data?)",
                          file=file, line=1)
-    kind = _kind(title, text, file)
+    kind = _kind(title, file)
     dates, pivots, codes, texts, where = [], [], [], [], []
     published: list[tuple[dt.date, int, str, bool]] = []
     rejects: list[Reject] = []
     header: list[dt.date] | None = None
-    ended = False
+    ended = 0
     for lineno, raw in enumerate(lines[1:], start=2):
         cells = [clean(c) for c in raw.split("\t")]
         first = cells[0]
         if first.lower() == "notes:":
-            ended = True
+            ended = lineno
             break
         if not any(cells):
             header = None  # a blank line ends a block
@@ -181,6 +182,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
             published.append((day, lineno, value, inverted or kind == _SDR_PER))
     if not ended:
         raise ParseError("no 'Notes:' line after the tables: the file is truncated", file=file, line=len(lines))
+    if kind == _REP:
+        _check_notes("\n".join(lines[ended:]), file)
     if not codes and not rejects:
         raise ParseError("no rates in the file", file=file)
     # the duplicate-code rule groups by (date, currency): built with the row's code as `currency`, then oriented
