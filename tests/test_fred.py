@@ -165,8 +165,11 @@ def test_looks_like_only_its_own_bodies():
 
 
 def test_no_api_key_in_any_recorded_file():
-    for path in FOLDER.iterdir():
+    sidecars = sorted(FOLDER.glob("*.json.json"))
+    assert len(sidecars) == 22
+    for path in [*BODIES, *sidecars]:
         assert "api_key" not in path.read_text() and "FRED_API_KEY" not in path.read_text()
+    assert all("series_id=" in json.loads(p.read_text())["url"] for p in sidecars)
 
 
 def test_bundled_recordings_are_the_fixture_bodies():
