@@ -41,6 +41,9 @@ from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, em
 
 SOURCE = "fred"
 API_KEY_ENV = "MDW_FRED_API_KEY"
+# One request per series of SERIES; the landed file is named <captured_at>_<series>.json (see series_of)
+URL = ("https://api.stlouisfed.org/fred/series/observations?series_id={series}&api_key={api_key}&file_type=json"
+       "&observation_start={start:%Y-%m-%d}&observation_end={end:%Y-%m-%d}")
 MISSING = "."
 LEVELS = "lin"  # FRED's "units" of the levels as published (other values are transformations: pch, chg, log…)
 
