@@ -17,7 +17,8 @@ base): the pair is read from each series' ``label`` in ``seriesDetail`` (the ser
 the fallback when a label is not a pair; a series that is neither is not an exchange rate, and its numbers are
 rejects). The Valet states no quotation unit: every series is per 1 unit of its base (``FXIDRCAD`` 0.000081). A
 series quoted the other way round (``FXCADUSD``, labelled ``CAD/USD``) is read the same way: base CAD.
-Significant digits vary with the size of the rate (4 for most, ``0.008550``, ``0.000081``).
+Four significant digits (``1.3617``, ``0.008550``), but at most six decimals, so small rates have fewer
+(``FXKRWCAD`` ``0.000915``: 3, ``FXIDRCAD`` ``0.000081``: 2).
 
 ``line`` is the 1-based ordinal of the observation (the element of ``observations``) a rate comes from: JSON has
 no meaningful lines (the Valet pretty-prints, but the layout is not part of the format). The published text of

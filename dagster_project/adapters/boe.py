@@ -12,9 +12,12 @@ London time, each series "<currency> into Sterling", i.e. **units of the currenc
 1 GBP = 1.3343 USD; base GBP, currency USD). Four decimal places, trailing zeros dropped (``1.829``). No
 quotation unit other than 1 is used by these series. The body does not name the currency of a series: it is
 given by the Bank's series code, a fixed, documented convention of the IADB (``XUDL`` daily spot, a two-letter
-currency mnemonic, ``S`` against sterling; the ``XUDLBKnn``/``XUDLZOSn`` codes for the others; each series' page,
-e.g. https://www.bankofengland.co.uk/boeapps/database/FromShowColumns.asp?SeriesCodes=XUDLUSS, names it). The
-map is ``SERIES`` below; a column whose code is not in it is not guessed: each of its numbers is a reject.
+currency mnemonic, ``S`` against sterling; ``XUDLBKnn``/``XUDLZOSn`` codes for the others; the database's series
+pages at https://www.bankofengland.co.uk/boeapps/database/ name each, e.g. XUDLUSS "Spot exchange rate, US $ into
+Sterling"). The map is ``SERIES`` below: the 26 current series (each checked against the recorded values: CZK
+28.30, KRW 1986.55, RON 5.8963 per GBP on 2026-03-17 are those currencies' levels), and discontinued euro-area and
+lev series for histories (from published lists of IADB codes; no recording holds them). A column whose code is
+not in the map is not guessed: each of its numbers is a reject.
 
 ``line`` is the physical line of the CSV (1 is the header). Blank cells (no observation that day) are skipped.
 A header-only body (a date range with no London business day) is valid and holds no rows.

@@ -20,8 +20,8 @@ AUD, currency USD). The quotation unit is read from each column's ``Title`` (``A
 column would be per 100 AUD, rate = text / 100), the currency from its ``Units`` row, and the two must agree. The
 trade-weighted index column (``Units`` ``Index``) is not an exchange rate and is not read. The RBA's ``SDR`` column
 is the IMF's special drawing right, ISO 4217 ``XDR``: stored as ``XDR`` (its published text unchanged). Blank
-cells (a series not published that day; AED and ZAR, discontinued, are blank throughout 2023-2026) are skipped. Four
-significant digits in most columns (``0.6828``, ``88.48``), integers for IDR and VND.
+cells (a series not published that day; AED and ZAR, discontinued, are blank throughout 2023-2026) are skipped. Fixed
+decimals per column: 4 for most (``0.6828``), 2 for JPY, KRW, INR, THB, TWD, PHP (``98.44``), none for IDR, VND.
 
 ``line`` is the physical line of the CSV (1 is the title line).
 Terms: https://www.rba.gov.au/copyright/
