@@ -155,3 +155,10 @@ def test_bundled_bodies_are_the_complete_month():
     bundled = sorted((REPO / "data" / "bundled" / "imf").iterdir())
     assert [p.name for p in bundled] == [REP.name, SDR.name]
     assert all(p.read_bytes() == (FOLDER / p.name).read_bytes() for p in bundled)
+
+
+def test_a_name_kept_across_a_redenomination_is_the_code_of_the_day():
+    assert imf._code("Zambian  kwacha", dt.date(2012, 12, 31)) == "ZMK"
+    assert imf._code("Zambian kwacha", dt.date(2013, 1, 1)) == "ZMW"
+    assert [imf._code("Venezuelan bolivar", dt.date(y, 6, 1)) for y in (2007, 2010, 2019)] == ["VEB", "VEF", "VES"]
+    assert imf._code("Ruritanian crown", dt.date(2020, 1, 1)) is None

@@ -22,7 +22,8 @@ What a number means is read from the body:
 - ``Currency units per SDR``: base XDR, currency = the row's currency.
 
 Rows name currencies in English, not by code: the IMF's names are mapped to ISO 4217 codes by the table
-below (the names these reports have used); a name it does not know is a reject (never guessed). ``NA`` (and a
+below (the names these reports have used; a name kept across a redenomination, such as ``Zambian kwacha``,
+is the code in force on the day); a name it does not know is a reject (never guessed). ``NA`` (and a
 row shorter than its header: the IMF's not-yet-published days) is not quoted. Large numbers carry a
 thousands separator (``1,435.400000`` KRW per USD), the IMF's own format in these files: read as such, the
 text kept as published. REP rates have six decimals; SDR rates six significant digits (the notes say so).
@@ -72,12 +73,33 @@ NAMES = {
     "swedish krona": "SEK", "swiss franc": "CHF", "thai baht": "THB", "trinidadian dollar": "TTD",
     "trinidad and tobago dollar": "TTD", "tunisian dinar": "TND", "u.a.e. dirham": "AED", "uae dirham": "AED",
     "u.k. pound": "GBP", "u.k. pound sterling": "GBP", "u.s. dollar": "USD", "uruguayan peso": "UYU",
-    "bolivar fuerte": "VEF", "venezuelan bolivar fuerte": "VEF",
+    "bolivar fuerte": "VEF", "venezuelan bolivar fuerte": "VEF", "venezuelan bolivar soberano": "VES",
+    "afghan afghani": "AFN", "angolan kwanza": "AOA", "bahamian dollar": "BSD", "bangladeshi taka": "BDT",
+    "barbados dollar": "BBD", "costa rican colon": "CRC", "djibouti franc": "DJF", "egyptian pound": "EGP",
+    "fiji dollar": "FJD", "jordanian dinar": "JOD", "moldovan leu": "MDL", "mongolian tugrik": "MNT",
+    "moroccan dirham": "MAD", "mozambican metical": "MZN", "myanmar kyat": "MMK", "namibian dollar": "NAD",
+    "nigerian naira": "NGN", "rwandan franc": "RWF", "samoan tala": "WST", "ugandan shilling": "UGX",
+    "yemeni rial": "YER",
+}
+# A name kept across a redenomination means the code in force on the day: (first day of the new code, old, new).
+NAMES_BY_DATE = {
+    "zambian kwacha": [(dt.date(2013, 1, 1), "ZMK", "ZMW")],
+    "romanian leu": [(dt.date(2005, 7, 1), "ROL", "RON")],
+    "turkish lira": [(dt.date(2005, 1, 1), "TRL", "TRY")],
+    "mauritanian ouguiya": [(dt.date(2018, 1, 1), "MRO", "MRU")],
+    "venezuelan bolivar": [(dt.date(2008, 1, 1), "VEB", "VEF"), (dt.date(2018, 8, 20), "VEF", "VES")],
 }
 
 
-def _code(name: str) -> str | None:
-    return NAMES.get(" ".join(name.lower().split()))
+def _code(name: str, day: dt.date) -> str | None:
+    key = " ".join(name.lower().split())
+    if key in NAMES_BY_DATE:
+        code = NAMES_BY_DATE[key][0][1]
+        for since, _old, new in NAMES_BY_DATE[key]:
+            if day >= since:
+                code = new
+        return code
+    return NAMES.get(key)
 
 
 def _date(text: str, file: str | None, line: int) -> dt.date:
@@ -156,10 +178,10 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None) -> 
                 rejects.append(Reject(lineno, raw[:80], f"note marker ({m.group(2)}) on {name!r}: its quotation is not stated", None))
                 continue
             inverted = True
-        code = _code(name)
         for day, value in zip(header, values, strict=False):  # a short row: the days not yet published
             if value in _NOT_QUOTED:
                 continue
+            code = _code(name, day)
             shown = f"{first} {value} ({day})"
             if code is None:
                 rejects.append(Reject(lineno, shown, f"IMF currency name {name!r} is not in the adapter's table of names", day))
