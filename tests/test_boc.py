@@ -147,6 +147,7 @@ def truncated(data: bytes) -> bytes:
     (b'{"message": "Series FXXXXCAD not found.", "docs": "https://www.bankofcanada.ca/valet/docs"}',
      r"^boc\.json: Valet error: Series FXXXXCAD not found\."),
     (b"[1, 2]", r"^boc\.json:1: JSON is not an object"),
+    (GROUP.read_bytes().replace(b'"v": "1.3617"', b'"v": "1.36\xe917"'), r"^boc\.json:\d+: not UTF-8 text"),
 ])
 def test_bad_bodies_are_a_parse_error_naming_file_and_line(body, match):
     with pytest.raises(ParseError, match=match):

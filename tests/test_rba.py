@@ -130,6 +130,7 @@ def truncated(data: bytes) -> bytes:
     (BODY.read_bytes().replace(b",USD,Index,CNY,", b",USD,CNY,", 1), r"^f11\.1-data\.csv:6: Units row has 23 cells, Title row has 24"),
     (BODY.read_bytes().replace(b"\n28-Nov-2024,", b"\n28-Nov-24,", 1), r"^f11\.1-data\.csv:492: bad date '28-Nov-24'"),
     (BODY.read_bytes().replace(b"\n29-Nov-2024,", b"\n28-Nov-2024,", 1), r"^f11\.1-data\.csv:493: date 2024-11-28 appears twice"),
+    (BODY.read_bytes().replace(b"\n28-Nov-2024,0.6492,", b"\n28-Nov-2024,0.6\xa492,", 1), r"^f11\.1-data\.csv:492: not UTF-8 text"),
     (BODY.read_bytes().replace(b"F11.1  EXCHANGE RATES", b"F1 INTEREST RATES", 1), r"^f11\.1-data\.csv:1: not the RBA exchange-rate table"),
     (BODY.read_bytes()[:BODY.read_bytes().index(b"\n03-Jan-2023") + 1].replace(b"\nSeries ID,", b"\nSeries,"),
      r"^f11\.1-data\.csv: header rows \['Series ID'\] missing"),
