@@ -42,6 +42,7 @@ REFERENCE_TABLES = {
     "target_holidays": {"month": "INTEGER", "day": "INTEGER", "easter_offset": "INTEGER", "valid_from": "DATE"},
     "check_thresholds": {"value": "DOUBLE"},
     "accepted_findings": {"first_date": "DATE", "last_date": "DATE"},
+    "corporate_actions": {"ex_date": "DATE", "ratio": "DOUBLE", "amount": "DOUBLE"},
 }
 
 # SQL helpers the rules share (and analysts can use in the catalog).
