@@ -112,3 +112,16 @@ def test_looks_like_only_its_own_bodies():
     others = other_fixtures("cbk")
     assert len(others) > 20
     assert [p for p in others if cbk.looks_like(*head_of(p))] == []
+
+
+def test_legacy_records_with_buy_and_sell_read_the_mean_and_label_variants():
+    """Table 32 (2003-2024) records are [date, label, mean, buy, sell]; older labels spell the pair out."""
+    doc = json.loads(BODY.read_text())
+    doc["data"] = [[d, label, mean, "0.0001", "9999.0000"] for d, label, mean in doc["data"][:210]]
+    doc["data"][4][1] = "KEN SHILLING / USHS"
+    doc["data"][11][1] = "JAPANESE YEN (100)"
+    snap = parse(json.dumps(doc).encode())
+    assert snap.rates.height == 210 and not snap.rejects
+    rows = {n: (b, c, t) for b, c, t, n in snap.rates.select("base", "currency", "rate_text", "line").iter_rows()}
+    assert rows[5] == ("KES", "UGX", doc["data"][4][2]) and rows[12] == ("JPY", "KES", doc["data"][11][2])
+    assert {t for _, _, t in rows.values()} == {r[2] for r in doc["data"]}

@@ -127,3 +127,12 @@ def test_looks_like_only_its_own_bodies():
     others = other_fixtures("cbs")
     assert len(others) > 20
     assert [p for p in others if cbs.looks_like(*head_of(p))] == []
+
+
+def test_a_date_written_as_text_is_read_like_a_serial():
+    data = replace_in_member(BODY.read_bytes(), "xl/worksheets/sheet19.xml", b'<c r="B3" s="63"><v>46027</v></c>',
+                             b'<c r="B3" s="63" t="inlineStr"><is><t>05/01/2026</t></is></c>')
+    cells, _ = independent()
+    want = {code: text for name, n, _, code, text in cells if (name, n) == ("2026", 3)}
+    rates = parse(data).rates.filter(pl.col("date") == dt.date(2026, 1, 5))
+    assert dict(zip(rates["currency"], rates["rate_text"], strict=True)) == want and len(want) == 9

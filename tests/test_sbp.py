@@ -127,3 +127,15 @@ def test_looks_like_only_its_own_bodies():
     others = other_fixtures("sbp")
     assert len(others) > 20
     assert [p for p in others if sbp.looks_like(*head_of(p))] == []
+
+
+def test_a_labelled_column_beside_the_dates_is_not_read_and_a_bad_date_is_an_error():
+    data = CURRENT.read_bytes()
+    labelled = replace_in_member(data, "xl/worksheets/sheet1.xml", b'<c r="X9" s="8"><v>46142</v></c>',
+                                 b'<c r="X9" s="8" t="inlineStr"><is><t>Average</t></is></c>')
+    snap = parse(labelled)
+    assert snap.rates.height == 506 - 23 and max(snap.dates) == dt.date(2026, 4, 29)
+    bad = replace_in_member(data, "xl/worksheets/sheet1.xml", b'<c r="X9" s="8"><v>46142</v></c>',
+                            b'<c r="X9" s="8" t="inlineStr"><is><t>31/04/2026</t></is></c>')
+    with pytest.raises(ParseError, match=r"sbp\.xlsx:9: bad date '31/04/2026' in header cell X9"):
+        parse(bad)

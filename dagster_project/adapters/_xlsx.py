@@ -10,8 +10,8 @@ the provider adapters need the cells' *stored text* anyway (``rate_text`` is the
 ``192.04911000000001``, not a re-formatted float), which the XML gives directly.
 
 What a cell is here: ``Cell(text, kind)`` with ``kind`` ``"n"`` (a number: ``text`` is the ``<v>`` text exactly),
-``"s"`` (a string: shared, inline or a formula's string result), ``"b"`` (boolean) or ``"e"`` (an error such as
-``#N/A``). Empty cells are absent. Dates are numbers (serial days); ``serial_date`` converts them, honouring
+``"s"`` (a string: shared, inline or a formula's string result), ``"d"`` (an ISO 8601 date cell), ``"b"``
+(boolean) or ``"e"`` (an error such as ``#N/A``). Empty cells are absent. Dates are numbers (serial days); ``serial_date`` converts them, honouring
 the workbook's 1900 or 1904 date system.
 """
 
@@ -128,7 +128,7 @@ class Workbook:
                                          file=self.file, line=number) from None
                 elif kind == "str":
                     text, kind = v.text, "s"
-                elif kind in ("b", "e"):
+                elif kind in ("b", "e", "d"):
                     text = v.text
                 else:
                     text, kind = v.text, "n"
@@ -136,7 +136,12 @@ class Workbook:
             yield number, cells
 
     def serial_date(self, cell: Cell) -> dt.date | None:
-        """The date of a serial-number cell (days since the workbook's epoch; a time of day is dropped), or None."""
+        """The date of a date cell: a serial number (days since the workbook's epoch; a time of day is dropped), an
+        ISO ``t="d"`` cell, or a string written as a date (``15/06/2010``, ``01-Apr-26``); None otherwise."""
+        if cell.kind == "d":
+            return text_date(cell.text[:10])
+        if cell.kind == "s":
+            return text_date(cell.text)
         if cell.kind != "n":
             return None
         try:
@@ -146,6 +151,20 @@ class Workbook:
         if not math.isfinite(value) or value < 1 or value > 2_958_465:  # 9999-12-31
             return None
         return (_EPOCH_1904 if self.date1904 else _EPOCH_1900) + dt.timedelta(days=int(value))
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d-%m-%Y")
+
+
+def text_date(text: str) -> dt.date | None:
+    """A date written as text in one of the usual day-first or ISO forms, or None."""
+    text = " ".join(text.split())
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def content_types(head: bytes) -> str:

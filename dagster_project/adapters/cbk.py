@@ -3,8 +3,9 @@
 The feed: ``POST https://www.centralbank.go.ke/wp-admin/admin-ajax.php?action=get_wdtable&table_id=193`` with the
 form ``draw=1&start=0&length=-1`` (all rows) answers a DataTables JSON document (served as ``text/html``):
 ``{"draw":1,"recordsTotal":"11550","recordsFiltered":"11550","data":[["05/01/2024","US DOLLAR","157.9012"], …]}``.
-Table 193 holds the rates since 2024-01-05 (table 32 the years 2003–2024, same shape); each record is
-``[date DD/MM/YYYY, currency label, mean rate]``, the rate with four decimals.
+Table 193 holds the rates since 2024-01-05, each record ``[date DD/MM/YYYY, currency label, mean rate]`` with
+four decimals; table 32 (2003–2024) has the same shape with buy and sell rates after the mean
+(``[date, label, mean, buy, sell]``): the third field, the mean, is the rate read, further fields are ignored.
 
 What it quotes, as the labels say:
 - most rows are KES per unit of the foreign currency: ``US DOLLAR 129.6421`` is 129.6421 KES per 1 USD
@@ -42,7 +43,7 @@ WINDOWED = True  # parse(window=...) keeps only those dates' records
 _FIELDS = 3
 _CODE = re.compile(r"[A-Z]{3}")
 _UNITS = re.compile(r"^(?P<name>.*?)\s*\((?P<units>\d+)\)\s*$")
-_CROSS = re.compile(r"^(?:KES|KSHS?|KEN(?:YA)? SHILLINGS?)\s*/\s*(?P<other>.+)$")
+_CROSS = re.compile(r"^(?:KES|KSHS?|KEN|KEN(?:YA)? SHILLINGS?)\s*/\s*(?P<other>.+)$")
 
 # CBK's labels (upper case, spaces folded) and their ISO 4217 codes.
 NAMES = {

@@ -34,7 +34,7 @@ from collections import Counter
 
 from dagster_project.adapters._codes import not_in_use
 from dagster_project.adapters._text import number_problem
-from dagster_project.adapters._xlsx import Cell, Workbook, content_types
+from dagster_project.adapters._xlsx import Cell, Workbook, content_types, text_date
 from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, rates_frame, utc
 
 SOURCE = "cbs"
@@ -60,7 +60,8 @@ def _column_code(label: str) -> str:
 def _sheet_year(book: Workbook, rows: list[tuple[int, dict[str, Cell]]]) -> int | None:
     """The year most of the sheet's dated rows are of (a sheet's *name* is not trusted: the tab named 2010 holds
     2011's rates and the other way round)."""
-    years = Counter(d.year for _, cells in rows if "B" in cells and (d := book.serial_date(cells["B"])) is not None)
+    years = Counter(d.year for _, cells in rows if "B" in cells and cells["B"].kind != "s"
+                    and (d := book.serial_date(cells["B"])) is not None)
     return years.most_common(1)[0][0] if years else None
 
 
@@ -82,6 +83,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
         year = _sheet_year(book, sheet_rows)
         for line, cells in sheet_rows:
             first = _string(cells.get("B"))
+            if first is not None and text_date(first) is not None:
+                first = None  # a date written as text: a dated row like the others
             if first is not None and first.upper() == "DATE":
                 columns = {c: _column_code(cell.text) for c, cell in cells.items() if c != "B" and cell.kind == "s"}
                 if not columns:

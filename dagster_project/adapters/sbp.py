@@ -88,6 +88,8 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
         if col in ("A", "B"):
             continue
         day = book.serial_date(cell)
+        if day is None and cell.kind == "s" and not any(ch.isdigit() for ch in cell.text):
+            continue  # a labelled column beside the dates ("Average"): not a day's rates
         if day is None or not dt.date(1990, 1, 1) <= day <= dt.date(2100, 1, 1):
             raise ParseError(f"bad date {cell.text!r} in header cell {col}{header_line} (expected a date serial)",
                              file=file, line=header_line)
