@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from conftest import FIXTURES, UTC
+from conftest import BUNDLED_ECB, FIXTURES, UTC
 from provider_fixtures import EXCEL_EPOCH_ORDINAL, bodies, head_of, other_fixtures, replace_in_member, xlsx_sheets
 
 from dagster_project.adapters import cbs
@@ -124,9 +124,11 @@ def test_bad_bodies_are_parse_errors(edit, match):
 
 def test_looks_like_only_its_own_bodies():
     assert [cbs.looks_like(*head_of(p)) for p in bodies(FOLDER)] == [True]
+    assert all(cbs.looks_like(".zip", head_of(p)[1]) for p in bodies(FOLDER))  # as landing names a zip it cannot place
     others = other_fixtures("cbs")
     assert len(others) > 20
     assert [p for p in others if cbs.looks_like(*head_of(p))] == []
+    assert not cbs.looks_like(*head_of(BUNDLED_ECB))  # the ECB's history zip
 
 
 def test_a_date_written_as_text_is_read_like_a_serial():
@@ -136,3 +138,13 @@ def test_a_date_written_as_text_is_read_like_a_serial():
     want = {code: text for name, n, _, code, text in cells if (name, n) == ("2026", 3)}
     rates = parse(data).rates.filter(pl.col("date") == dt.date(2026, 1, 5))
     assert dict(zip(rates["currency"], rates["rate_text"], strict=True)) == want and len(want) == 9
+
+
+def test_the_workbook_link_is_found_on_the_data_page():
+    # the link as the recorded page (cassette interaction 0) writes it, and a name with spaces as the bank has used
+    page = b'<div class="linkBlock"><a href="/media/Historical-Daily-Rates-June032026.xlsx">Historical Daily Rates.</a></div>'
+    assert cbs.workbook_url(page) == "https://cbs.gov.ws/media/Historical-Daily-Rates-June032026.xlsx"
+    assert cbs.workbook_url(b"<a href='/media/Historical Daily Rates-220626.xlsx'>x</a>") == (
+        "https://cbs.gov.ws/media/Historical%20Daily%20Rates-220626.xlsx")
+    with pytest.raises(ParseError, match=r"no \.xlsx workbook link"):
+        cbs.workbook_url(b"<html><body>no link here</body></html>")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from conftest import FIXTURES, UTC
+from conftest import BUNDLED_ECB, FIXTURES, UTC
 from provider_fixtures import EXCEL_EPOCH_ORDINAL, bodies, head_of, other_fixtures, replace_in_member, xlsx_sheets
 
 from dagster_project.adapters import sbp
@@ -124,9 +124,11 @@ def test_bad_bodies_are_parse_errors(edit, match):
 
 def test_looks_like_only_its_own_bodies():
     assert [sbp.looks_like(*head_of(p)) for p in bodies(FOLDER)] == [True, True]
+    assert all(sbp.looks_like(".zip", head_of(p)[1]) for p in bodies(FOLDER))  # as landing names a zip it cannot place
     others = other_fixtures("sbp")
     assert len(others) > 20
     assert [p for p in others if sbp.looks_like(*head_of(p))] == []
+    assert not sbp.looks_like(*head_of(BUNDLED_ECB))  # the ECB's history zip
 
 
 def test_a_labelled_column_beside_the_dates_is_not_read_and_a_bad_date_is_an_error():

@@ -31,6 +31,8 @@ from dagster_project.adapters._text import decode, number_problem
 from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, rates_frame, utc
 
 SOURCE = "bob"
+URL = "https://www.bankofbotswana.bw/export/exchange-rates.csv?_format=csv&page"  # the whole history, one GET
+PIVOT = "BWP"
 BASE = "BWP"
 WINDOWED = True  # parse(window=...) keeps only those dates' rows
 ALIASES = {"CHN": "CNY", "YEN": "JPY", "SDR": "XDR"}

@@ -38,6 +38,10 @@ from dagster_project.adapters._text import decode, number_problem
 from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, utc
 
 SOURCE = "cbk"
+# POST with the form FORM (all rows); the table answers JSON served as text/html
+URL = "https://www.centralbank.go.ke/wp-admin/admin-ajax.php?action=get_wdtable&table_id=193"
+FORM = {"draw": "1", "start": "0", "length": "-1"}
+PIVOT = "KES"
 HOME = "KES"
 WINDOWED = True  # parse(window=...) keeps only those dates' records
 _FIELDS = 3

@@ -38,6 +38,8 @@ from dagster_project.adapters._xlsx import Cell, Workbook, content_types, text_d
 from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, rates_frame, utc
 
 SOURCE = "cbs"
+PAGE_URL = "https://cbs.gov.ws/daily-exchange-rates"  # links the workbook: its name changes with each update
+PIVOT = "WST"
 BASE = "WST"
 WINDOWED = True  # parse(window=...) keeps only those dates' rows
 _HOME = "TALA"
@@ -145,6 +147,17 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
     return Snapshot(SOURCE, captured_at, rates, empty(TICKER_SCHEMA), rejects + duplicates)
 
 
+def workbook_url(page: bytes, base: str = PAGE_URL) -> str:
+    """The workbook's URL from the data page: its ``href`` ending ``.xlsx`` (root-relative, the name with spaces at
+    times), percent-encoded and joined to the page's address. A page without one is a ParseError."""
+    from urllib.parse import quote, urljoin
+
+    found = re.search(rb"""href=["']([^"']+\.xlsx)["']""", page, re.IGNORECASE)
+    if not found:
+        raise ParseError("no .xlsx workbook link on the daily exchange rates page", file=base)
+    return urljoin(base, quote(found.group(1).decode("utf-8", "replace"), safe="/:%?=&"))
+
+
 def looks_like(suffix: str, head: bytes) -> bool:
     """An ``.xlsx`` package holding many worksheets and a VML drawing (the bank's cell comments): the Central
     Bank of Samoa's year-per-sheet workbook.
@@ -152,7 +165,7 @@ def looks_like(suffix: str, head: bytes) -> bool:
     Limitation: the first 2 KB of a workbook hold only its compressed ``[Content_Types].xml``; the cells
     (``TALA/USD``) are far beyond it. This tells the bank's file from SBP's one-sheet workbooks, not from every
     other multi-sheet workbook with comments."""
-    if suffix not in (".xlsx", "") or not head.startswith(b"PK\x03\x04"):
+    if suffix not in (".xlsx", ".zip", "") or not head.startswith(b"PK\x03\x04"):  # landing may name it .zip
         return False
     types = content_types(head)
     return "spreadsheetml.sheet.main" in types and "/xl/worksheets/sheet12.xml" in types and "vmlDrawing" in types

@@ -41,6 +41,9 @@ from dagster_project.adapters._xlsx import Workbook, content_types
 from dagster_project.rows import TICKER_SCHEMA, ParseError, Reject, Snapshot, empty, utc
 
 SOURCE = "sbp"
+URL = "https://www.sbp.org.pk/assets/document/BFER_Daily.xlsx"  # the current month
+ARCHIVE_URL = "https://www.sbp.org.pk/assets/document/BFER_Daily_Arch.xlsx"  # since 2013-07-02
+PIVOT = "PKR"
 QUOTE = "PKR"
 WINDOWED = True  # parse(window=...) keeps only those dates' columns
 _QUOTATION = re.compile(r"pak\s+rupees?\s+per\s+currency\s+unit", re.IGNORECASE)
@@ -143,7 +146,7 @@ def looks_like(suffix: str, head: bytes) -> bool:
     (``State Bank of Pakistan``) is far beyond it. So this recognises a one-sheet spreadsheet package, which
     tells SBP's files from the Central Bank of Samoa's (19 year sheets) but not from any other one-sheet
     workbook."""
-    if suffix not in (".xlsx", "") or not head.startswith(b"PK\x03\x04"):
+    if suffix not in (".xlsx", ".zip", "") or not head.startswith(b"PK\x03\x04"):  # landing may name it .zip
         return False
     types = content_types(head)
     return ("spreadsheetml.sheet.main" in types and "/xl/worksheets/sheet1.xml" in types
