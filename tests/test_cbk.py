@@ -92,6 +92,7 @@ def test_unknown_label_bad_number_and_code_out_of_use_are_rejects():
     ("shape", r"cbk\.json: not a CBK rates table: no 'data' list"),
     ("record", r"cbk\.json:1: record 1 is .*expected \[date, currency, rate\]"),
     ("date", r"cbk\.json:1: record 1: bad date '2024-01-05'"),
+    ("page", r"cbk\.json: the answer holds 10 of its 11550 records \(one page of the table"),
 ])
 def test_bad_bodies_are_parse_errors(body, match):
     text = BODY.read_text()
@@ -101,6 +102,9 @@ def test_bad_bodies_are_parse_errors(body, match):
         body = text.replace('"data":', '"rows":', 1).encode()
     elif body == "record":
         body = text.replace('["05\\/01\\/2024","US DOLLAR","157.9012"]', '["05\\/01\\/2024","US DOLLAR"]', 1).encode()
+    elif body == "page":  # what the endpoint answers without length=-1: the first 10 records
+        doc = json.loads(text)
+        body = json.dumps({**doc, "data": doc["data"][:10]}).encode()
     elif body == "date":
         body = text.replace('["05\\/01\\/2024",', '["2024-01-05",', 1).encode()
     with pytest.raises(ParseError, match=match):
@@ -118,6 +122,7 @@ def test_legacy_records_with_buy_and_sell_read_the_mean_and_label_variants():
     """Table 32 (2003-2024) records are [date, label, mean, buy, sell]; older labels spell the pair out."""
     doc = json.loads(BODY.read_text())
     doc["data"] = [[d, label, mean, "0.0001", "9999.0000"] for d, label, mean in doc["data"][:210]]
+    doc["recordsTotal"] = doc["recordsFiltered"] = "210"
     doc["data"][4][1] = "KEN SHILLING / USHS"
     doc["data"][11][1] = "JAPANESE YEN (100)"
     snap = parse(json.dumps(doc).encode())

@@ -21,6 +21,9 @@ Labels are the bank's abbreviations, mapped to ISO 4217 codes by the table below
 whose label is unknown is a Reject; so is a code not in use on its date, and a number that fails the
 shared number rules.
 
+An answer holding fewer records than its ``recordsFiltered`` is one page of the table, not all of it (the
+form's ``length`` was not -1): a ParseError, so a partial answer never lands as if it were the whole table.
+
 ``line`` is the 1-based ordinal of the record in ``data`` (the body is a single physical line).
 
 Terms: none published in the provider seed (https://www.centralbank.go.ke/forex/ is the data page).
@@ -92,6 +95,10 @@ def parse(data: bytes, *, captured_at: dt.datetime, file: str | None = None,
         raise ParseError(f"malformed or truncated JSON: {exc.msg} at column {exc.colno}", file=file, line=exc.lineno) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise ParseError("not a CBK rates table: no 'data' list of records", file=file)
+    expected = str(doc.get("recordsFiltered", "")).strip()
+    if expected.isdigit() and int(expected) > len(doc["data"]):
+        raise ParseError(f"the answer holds {len(doc['data'])} of its {expected} records (one page of the table, not all "
+                         "of it: ask with length=-1)", file=file)
     dates, bases, currencies, texts, lines, units = [], [], [], [], [], []
     rejects: list[Reject] = []
     for n, record in enumerate(doc["data"], start=1):
