@@ -147,7 +147,7 @@ def _header(names: list[str | None], file: str | None, name: str | None) -> str 
     return None
 
 
-def split_ratio(text: str) -> float | None | str:
+def split_ratio(text: str) -> float | str | None:
     """A published split as new shares per old share: ``7``, ``7.0``, ``7:1``, ``7/1`` -> 7.0; ``0``, ``1``, empty -> None
     (no split); anything else -> the reason it cannot be read."""
     if not text:
