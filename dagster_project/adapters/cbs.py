@@ -2,11 +2,17 @@
 
 The feed: one ``.xlsx`` workbook, linked as "Historical Daily Rates" from https://cbs.gov.ws/daily-exchange-rates
 under a file name that changes with each update (``/media/Historical-Daily-Rates-June032026.xlsx``). It holds
-the whole history since 2008-01-02: one sheet per year (named ``2008`` … ``2026``), and in each sheet twelve
+the whole history since 2008-01-03: one sheet per year (named ``2008`` … ``2026``), and in each sheet twelve
 month blocks stacked vertically — a month banner (``JANUARY``) in column B, a header row
 ``DATE | TALA/USD | TALA/NZD | … `` and one row per business day with an Excel serial date in column B.
 Monthly and quarterly average rows (``Jan``, ``Dec qtr avg``, or no label at all) sit between the blocks in
-some years; they have no date and are not rates of a day, so they are skipped.
+some years; they have no date and are not rates of a day, so they are skipped. ``workbook_url`` finds the
+workbook's current address on the data page.
+
+A row whose date contradicts where it stands — outside its month block, or of another year than the rest of
+its sheet (the recording has 2015-06-30 typed into the 2013 and 2014 sheets, and 2026-01-12 into February
+2026) — is a Reject, its rates not read. The sheets' *names* are not trusted for this: the tab named 2010
+holds 2011's rows and the other way round, so a sheet's year is the year most of its rows carry.
 
 What it quotes: units of the foreign currency per 1 tala (WST), "Units of Foreign Currency per ST1.00" as the
 bank's page states (the workbook itself does not repeat it): 1 WST = 0.36983 USD, 1 WST = 59.1373 JPY. That

@@ -23,6 +23,10 @@ Currency column is mapped to its ISO 4217 code by the table below (the names SBP
 already a three-letter code is taken as it is. A row whose name is not known is one Reject (its values are
 not read); a code that is not in use on a date (``_codes.not_in_use``) is a Reject per cell.
 
+The two files overlap (the recorded archive, to 2026-06-30, holds April 2026 cell for cell as the current file
+does); each lands as its own raw file. Since SBP's mid-2026 site change the current file has lagged the
+archive, so on a disagreement the archive (the later, finalised publication) is the one to trust.
+
 ``line`` is the worksheet row number (the row of the currency; the date is the column's), and a Reject's text
 names the cell (``D12 192.0491``).
 
