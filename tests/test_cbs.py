@@ -148,3 +148,11 @@ def test_the_workbook_link_is_found_on_the_data_page():
         "https://cbs.gov.ws/media/Historical%20Daily%20Rates-220626.xlsx")
     with pytest.raises(ParseError, match=r"no \.xlsx workbook link"):
         cbs.workbook_url(b"<html><body>no link here</body></html>")
+
+
+def test_a_column_label_that_is_not_a_code_is_a_reject_per_cell():
+    data = replace_in_member(BODY.read_bytes(), "xl/sharedStrings.xml", b"<t>TALA/FJD</t>", b"<t>TALA/FIJI</t>")
+    snap = parse(data, window=(dt.date(2024, 11, 1), dt.date(2024, 11, 30)))
+    bad = [r for r in snap.rejects if "FIJI" in r.reason]
+    assert len(bad) == len(snap.dates) and all(r.reason == "column label 'FIJI' is not a three-letter currency code" for r in bad)
+    assert "FJD" not in set(snap.rates["currency"]) and bad[0].text.startswith("2024!G")
