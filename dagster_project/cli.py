@@ -357,6 +357,9 @@ def convert(
     source: Annotated[str | None, typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}); default: "
                                                   "the most trusted one that has the pair (the ECB first).")] = None,
     max_age_days: Annotated[int, typer.Option(help="The oldest publication to use, in days before --on.")] = 7,
+    known_at: Annotated[str | None, typer.Option(help="Use only what the warehouse knew at this instant (ISO 8601 with a "
+                                                    "time zone, 2024-11-28T10:00Z): the rate a user could have used then, "
+                                                    "with when it was captured and whether it was revised later.")] = None,
 ) -> None:
     """Convert AMOUNT from one currency to another on a date, with the rate used, its date, source and quality
     (the fx_convert macro of the catalog). Exit 2 with one line for an unknown code or a date with no rate."""
@@ -366,6 +369,14 @@ def convert(
     except ValueError as exc:
         console.print(f"bad --on: {exc}", markup=False)
         raise typer.Exit(2) from None
+    try:
+        instant = dt.datetime.fromisoformat(known_at) if known_at else None
+    except ValueError as exc:
+        console.print(f"bad --known-at: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if instant is not None and instant.tzinfo is None:
+        console.print(f"bad --known-at: {known_at!r} has no time zone (2024-11-28T10:00Z, or +01:00)", markup=False)
+        raise typer.Exit(2)
     _choice("--source", source, list(SOURCE_CHOICES))
     con = sqlmodels.connect(_lake())
     try:
@@ -376,8 +387,9 @@ def convert(
             if code not in known:
                 console.print(f"unknown currency code {code!r} (see: mdw sql \"select * from currencies\")", markup=False)
                 raise typer.Exit(2)
-        row = con.execute("select * from fx_convert($amount, $f, $t, $d, max_age_days := $age, source_name := $s)",
-                          {"amount": amount, "f": from_ccy, "t": to_ccy, "d": day, "age": max_age_days, "s": source}).fetchone()
+        row = con.execute("select * from fx_convert($amount, $f, $t, $d, max_age_days := $age, source_name := $s, known_at := $k)",
+                          {"amount": amount, "f": from_ccy, "t": to_ccy, "d": day, "age": max_age_days, "s": source,
+                           "k": instant}).fetchone()
         names = [d[0] for d in con.description]
     finally:
         con.close()
@@ -387,11 +399,13 @@ def convert(
         raise typer.Exit(2)
     units = known[to_ccy.upper()]
     places = 2 if units is None else units
-    when = f"{got['source']} rate of {got['rate_date']}" + (f" ({got['note']})" if got["note"] else "")
+    when = f"{got['source']} rate of {got['rate_date']}" + (f" ({got['note']})" if got["note"] and instant is None else "")
     quality = (got["quality"] and f"{got['quality']} ({got['quality_checks']})") or "clean (no check finding on either leg)"
     out.print(f"{amount:,.2f} {got['from_ccy']} = {got['converted']:,.{places}f} {got['to_ccy']} on {got['requested_date']}", markup=False)
     out.print(f"rate     {got['rate_text']} {got['to_ccy']} per 1 {got['from_ccy']}, the {when}", markup=False)
     out.print(f"quality  {quality}", markup=False)
+    if instant is not None:
+        out.print(f"known    {got['note']}", markup=False)
 
 
 @app.command()

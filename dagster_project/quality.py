@@ -248,6 +248,9 @@ CHECKS = {c.name: c for c in [
           "based, robust).", ("jumps",)),
     Check("completeness", "Codes quoted on the previous publication day missing today; publication days of the "
           "source's calendar with no data.", ("completeness", calendar_gaps)),
+    Check("revisions", "A later capture of a provider date giving another value (a page captured again, a history "
+          "file restating a daily file, a correction) more than the threshold from the earlier one (fx_rate_revisions).",
+          ("revisions",)),
     Check("ticker_change_consistency", "The published percent change against change / previous close at the "
           "published precision.", ("ticker_change_consistency",)),
     Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
@@ -270,7 +273,7 @@ CHECKS = {c.name: c for c in [
 # rejected lines are per input, not per dataset).
 DATASET_CHECKS = {
     "rates": ("partition_structure", "valid_values", "precision", "metal_units", "defunct_codes", "peg_deviation",
-              "stale_values", "jumps", "completeness"),
+              "stale_values", "jumps", "completeness", "revisions"),
     "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps", "ohlc",
                 "corporate_actions"),
 }
