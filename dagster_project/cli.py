@@ -37,6 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from dagster_project import lake, landing, parallel_runs, pipeline, runner, sources, sqlmodels, storage
+from dagster_project.adapters import ticker_csv
 from dagster_project.defs.models.assets import models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.defs.sources.partitions import MONTHS_PER_RUN
@@ -183,9 +184,29 @@ def _summary(results, seconds: float) -> None:
         for name, errors, warns, srcs in findings:
             checks.add_row(name, f"{errors:,}", f"{warns:,}", srcs)
         out.print(checks)
+    _corporate_actions_applied(con)
     con.close()
     runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
     out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}).")
+
+
+def _corporate_actions_applied(con, limit: int = 8) -> None:
+    """The ticker part of the summary: the sessions where a split or dividend was applied (or stated and not), with
+    the change as published beside the split-adjusted change and the total return."""
+    rows = con.execute(
+        "select session::varchar, source, symbol, change_pct, split_adjusted_change_pct, total_return_pct, adjustment, "
+        "count(*) over () from ticker_daily_change where adjustment is not null "
+        "order by split_ratio is null, abs(change_pct) desc, session limit $n", {"n": limit}).fetchall()
+    if not rows:
+        return
+    table = Table(title=f"Corporate actions applied ({rows[0][-1]:,} sessions; mdw sql \"select * from corporate_actions\")")
+    for col in ("session", "source", "symbol", "change %", "split-adjusted %", "total return %", "adjustment"):
+        table.add_column(col, justify="right" if "%" in col else "left")
+    def pct(x):
+        return "" if x is None else f"{x:+.2f}"
+    for session, src, symbol, change, adjusted, total, words, _ in rows:
+        table.add_row(session, src, symbol, pct(change), pct(adjusted), pct(total), words[:90] + ("…" if len(words) > 90 else ""))
+    out.print(table)
 
 
 NEXT_QUERY = "select session, symbol, price, round(change_pct, 2) as change_pct from ticker_daily_change order by abs(change_pct) desc limit 5;"
@@ -319,11 +340,18 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
            source: Annotated[str | None, typer.Option(help="Source of the files (default: detected).")] = None) -> None:
     """Land files into the raw layer (validated first) and materialize the partitions they hold."""
 
-    files = [f for p in paths for f in (sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p])]
-    plan, bad = [], 0
-    for f in files:
+    files, bad = [], 0
+    for p in paths:
         try:
-            landed = pipeline.land_input(_lake(), f.read_bytes(), name=f.name, source=source)
+            files += _ticker_folder(p, source) if source in (None, "ticker_csv") else \
+                [(f, f.name, None, source) for f in (sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p])]
+        except OSError as exc:
+            console.print(f"[red]rejected[/red] {exc}")
+            bad += 1
+    plan = []
+    for f, name, data, src in files:
+        try:
+            landed = pipeline.land_input(_lake(), data if data is not None else f.read_bytes(), name=name, source=src)
         except landing.Quarantined as exc:
             console.print(f"rejected {f}: {exc}", markup=False)
             bad += 1
@@ -345,6 +373,24 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
         _summary(results, time.perf_counter() - started)
     if bad:
         raise typer.Exit(2)
+
+
+def _ticker_folder(folder: Path, source: str | None) -> list[tuple[Path, str, bytes | None, str | None]]:
+    """The files of a folder (or one file) to land: a vendor folder's ticker exports (one file per symbol,
+    ``AAPL.csv``, ``KO.csv.gz``) as one input, a zip of the files as they are (ticker_csv.bundle), so the symbols their
+    names give are kept in the raw layer and one history file holds them all; any other file on its own."""
+    found = sorted(x for x in folder.iterdir() if x.is_file() and not x.name.startswith(".")) if folder.is_dir() else [folder]
+    tickers = {}
+    for f in found:
+        with open(f, "rb") as fh:
+            head = fh.read(4096)
+        if ticker_csv.looks_like(f.suffix.lower(), head) and (
+                (source or sources.detect(f.name, head)) == "ticker_csv" or ticker_csv.needs_its_name(head)):
+            tickers[f.name] = f.read_bytes()
+    others = [(f, f.name, None, source) for f in found if f.name not in tickers]
+    if len(tickers) < 2 and not any(ticker_csv.needs_its_name(b) for b in tickers.values()):
+        return [(f, f.name, None, source) for f in found]
+    return [(folder, f"{folder.name.split('.')[0]}.zip", ticker_csv.bundle(tickers), "ticker_csv"), *others]
 
 
 @app.command()
@@ -475,7 +521,18 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; none opens
         describe: Annotated[str | None, typer.Option(help="Print what RELATION (a view or macro) is, and its columns "
                                                         "with their types and meaning.", metavar="RELATION")] = None) -> None:
     """Query the warehouse with DuckDB (in memory over the Parquet: it never locks anything). The relations,
-    their columns and the macros carry comments (duckdb_views(), duckdb_columns(), duckdb_functions())."""
+    their columns and the macros carry comments (duckdb_views(), duckdb_columns(), duckdb_functions()).
+
+    Examples: a total-return series (splits applied, dividends reinvested on the ex-date) and the actions behind it:
+
+        mdw sql "select session, price, round(change_pct, 2) as change_pct, round(total_return_pct, 2) as total_return_pct,
+                 round(100 * (exp(sum(ln(1 + total_return_pct / 100)) over (order by session)) - 1), 2) as cumulative_pct,
+                 adjustment from ticker_daily_change where symbol = 'AAPL' and prev_session is not null order by session"
+
+        mdw sql "select * from ticker_adjusted_closes('2005-12-30', symbol_name := 'AAPL')"
+
+        mdw sql "select symbol, ex_date, kind, ratio, amount, source, reference from corporate_actions order by ex_date"
+    """
 
     if describe is not None:
         _describe(describe)
