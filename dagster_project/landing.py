@@ -19,7 +19,10 @@ from dagster_project import lake
 
 TS_FORMAT = "%Y%m%dT%H%M%SZ"
 _TS_NAME = re.compile(r"(\d{8}T\d{6}Z)(?:-[0-9a-f]{8})?")
-_EXT = re.compile(r"\.(txt|html?|csv|zip|xml|json)$", re.IGNORECASE)
+_EXT = re.compile(r"\.(txt|html?|csv|tsv|xls|zip|xml|json)$", re.IGNORECASE)
+# what a capture's name says after its time: ``_DEXUSEU`` in ``20260319T140828Z_DEXUSEU.json`` (a FRED body does not
+# name its own series), kept in the raw file's name
+_TAIL = re.compile(r"^\d{8}T\d{6}Z(?:-[0-9a-f]{8})?(_[A-Za-z0-9]{1,32})\.")
 COVERS = ".covers.json"
 
 
@@ -83,11 +86,12 @@ def land(data_dir: Path, source: str, data: bytes, *, captured_at: dt.datetime, 
     if existing is not None:
         return existing, False
     ext = extension(name_hint, data)
-    path = folder / f"{ts_name(captured_at)}.{ext}"
+    tail = name_tail(Path(name_hint).name)
+    path = folder / f"{ts_name(captured_at)}{tail}.{ext}"
     if path.exists():
         if sha256(path.read_bytes()) == digest:  # landed meanwhile by a concurrent run: the same snapshot
             return _raw_file(path, source), False
-        path = folder / f"{ts_name(captured_at)}-{digest[:8]}.{ext}"  # same second, other bytes: keep both
+        path = folder / f"{ts_name(captured_at)}-{digest[:8]}{tail}.{ext}"  # same second, other bytes: keep both
     if first != last:
         lake.write_bytes(path.with_name(path.name + COVERS), json.dumps(
             {"first": first.isoformat(), "last": last.isoformat(), "sha256": digest}).encode())
@@ -127,7 +131,9 @@ def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[Raw
 
     Every single-date snapshot of the day is kept (a page captured several times a day keeps each
     capture). Of the history files covering a day, only the newest counts: a later history file
-    restates the same published values, and keeping both would double the rows.
+    restates the same published values, and keeping both would double the rows. History files whose names
+    say they hold different series (FRED's ``<captured_at>_DEXJPUS.json`` beside ``…_DEXUSEU.json``, the IMF's
+    ``_REP`` and ``_SDRCV`` tables) are different streams: the newest of each counts.
     """
     plan: dict[RawFile, list[dt.date]] = {}
     history = history_files(data_dir, source)
@@ -136,10 +142,19 @@ def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[Raw
     for day in sorted(wanted):
         for raw in singles.get(day, []):
             plan.setdefault(raw, []).append(day)
-        covering = [h for h in history if h.first <= day <= h.last]
-        if covering:
-            plan.setdefault(covering[-1], []).append(day)
+        newest: dict[str, RawFile] = {}
+        for h in history:  # oldest capture first: the last of each stream wins
+            if h.first <= day <= h.last:
+                newest[name_tail(h.path.name)] = h
+        for raw in newest.values():
+            plan.setdefault(raw, []).append(day)
     return plan
+
+
+def name_tail(name: str) -> str:
+    """What a raw file's name says after its capture time (``_DEXUSEU``), or "": the stream it belongs to."""
+    m = _TAIL.match(name)
+    return m.group(1) if m else ""
 
 
 def history_files(data_dir: Path, source: str) -> list[RawFile]:

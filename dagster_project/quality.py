@@ -136,17 +136,19 @@ def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFra
 
 
 def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    """Publication days of the source's calendar with no data, when the source has data after them."""
+    """Publication days of the source's calendar with no data, when the source has data before and after them (the
+    days before a source's first quote are not missing: its history starts there)."""
     calendar = sources.calendar_of(scope.source, scope.dataset)
     if calendar is None or calendar == "daily":
         return _empty_rule_frame()
-    newest = con.execute("select max(date) from stg_rates_daily where source = $source", {"source": scope.source}).fetchone()[0]
+    oldest, newest = con.execute("select min(date), max(date) from stg_rates_daily where source = $source",
+                                 {"source": scope.source}).fetchone()
     if newest is None:
         return _empty_rule_frame()
     have = {r[0] for r in con.execute(
         "select distinct date from stg_rates_daily where source = $source and date between $start and $end",
         {"source": scope.source, "start": scope.start, "end": scope.end}).fetchall()}
-    days = sessions.publication_days(calendar, scope.start, min(scope.end, newest))
+    days = sessions.publication_days(calendar, max(scope.start, oldest), min(scope.end, newest))
     return _rows([{"severity": "WARN", "date": day, "source": scope.source, "subject": "partition", "observed": 0.0,
                    "expected": None, "detail": f"{day} is a {calendar} publication day but {scope.source} has no rates for it"}
                   for day in days if day not in have])
@@ -248,18 +250,10 @@ CHECKS = {c.name: c for c in [
           "based, robust).", ("jumps",)),
     Check("completeness", "Codes quoted on the previous publication day missing today; publication days of the "
           "source's calendar with no data.", ("completeness", calendar_gaps)),
-    Check("revisions", "A later capture of a provider date giving another value (a page captured again, a history "
-          "file restating a daily file, a correction) more than the threshold from the earlier one (fx_rate_revisions).",
-          ("revisions",)),
     Check("ticker_change_consistency", "The published percent change against change / previous close at the "
           "published precision.", ("ticker_change_consistency",)),
     Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
           (non_session_capture,)),
-    Check("ohlc", "A session's open and close between its low and high, and a volume >= 0, where the export has them.",
-          ("ohlc",)),
-    Check("corporate_actions", "Splits and dividends stated twice or with different values, ex-dates off the exchange's "
-          "sessions, a recorded split the closes do not show, a split-like move with no recorded split.",
-          ("corporate_actions",)),
     Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
           ("source_disagreement",), min_sources=2),
     Check("source_consensus", "Frankfurter's consensus rule: where three or more sources quote a currency on a date, "
@@ -273,9 +267,8 @@ CHECKS = {c.name: c for c in [
 # rejected lines are per input, not per dataset).
 DATASET_CHECKS = {
     "rates": ("partition_structure", "valid_values", "precision", "metal_units", "defunct_codes", "peg_deviation",
-              "stale_values", "jumps", "completeness", "revisions"),
-    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps", "ohlc",
-                "corporate_actions"),
+              "stale_values", "jumps", "completeness"),
+    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps"),
 }
 MART_CHECKS = {"fx_rates": ("rates", ("source_disagreement", "source_consensus", "freshness")),
                "ticker_quotes": ("tickers", ("freshness",))}

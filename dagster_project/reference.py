@@ -47,9 +47,15 @@ REFERENCE_TABLES = {
 
 # SQL helpers the rules share (and analysts can use in the catalog).
 MACROS = [
-    # half a unit of the last published digit: '0.0004' -> 0.00005, '62' -> 0.5, '1.61' -> 0.005
+    # a published number's text with a point for its decimals: '57,0006' (a comma-decimal feed, the Bank of Russia's)
+    # -> '57.0006', '1,435.400000' (thousands separators, the IMF's) -> '1435.400000'
+    "create or replace macro published_decimal(t) as "
+    "case when regexp_full_match(t, '[+-]?[0-9]+,[0-9]+') then replace(t, ',', '.') else replace(t, ',', '') end",
+    # the value a published text states
+    "create or replace macro published_value(t) as try_cast(published_decimal(t) as double)",
+    # half a unit of the last published digit: '0.0004' -> 0.00005, '62' -> 0.5, '1.61' -> 0.005, '57,0006' -> 0.00005
     "create or replace macro published_half_unit(t) as "
-    "0.5 * pow(10, -length(regexp_extract(split_part(lower(t), 'e', 1), '\\.([0-9]+)', 1)))",
+    "0.5 * pow(10, -length(regexp_extract(split_part(lower(published_decimal(t)), 'e', 1), '\\.([0-9]+)', 1)))",
     # significant digits of a published decimal: '0.0004' -> 1, '0.034944' -> 5
     "create or replace macro significant_digits(t) as "
     "length(ltrim(regexp_replace(split_part(lower(t), 'e', 1), '[^0-9]', '', 'g'), '0'))",

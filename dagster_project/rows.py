@@ -149,19 +149,21 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def resolve_duplicate_codes(quotes: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
-    """The one rule for a code quoted twice on a date, in every adapter: the same text -> keep the first line,
-    the others are rejected as duplicates; different texts -> keep none (which one is right cannot be known).
+    """The one rule for a code quoted twice on a date (against the same base), in every adapter: the same text -> keep
+    the first line, the others are rejected as duplicates; different texts -> keep none (which one is right cannot be
+    known). Quotes of one currency against different bases (CAD per 1 USD, CAD per 1 EUR) are different quotes.
 
     ``quotes`` has ``date, currency, rate_text, line`` (other columns ride along); returns the kept rows in
     their original order and a Reject per dropped line."""
     if not quotes.height:
         return quotes, []
+    keys = ["date", "base", "currency"] if "base" in quotes.columns else ["date", "currency"]
     ranked = quotes.with_row_index("_order").with_columns(
-        pl.len().over("date", "currency").alias("_n"),
-        pl.col("rate_text").n_unique().over("date", "currency").alias("_texts"),
-        pl.col("_order").rank("ordinal").over("date", "currency").alias("_nth"),
-        pl.col("line").min().over("date", "currency").alias("_first"),
-        pl.col("line").cast(pl.String).str.join(", ").over("date", "currency").alias("_lines")
+        pl.len().over(*keys).alias("_n"),
+        pl.col("rate_text").n_unique().over(*keys).alias("_texts"),
+        pl.col("_order").rank("ordinal").over(*keys).alias("_nth"),
+        pl.col("line").min().over(*keys).alias("_first"),
+        pl.col("line").cast(pl.String).str.join(", ").over(*keys).alias("_lines")
         if quotes.schema["line"] != pl.Null else pl.lit("").alias("_lines"),
     )
     keep = (ranked["_n"] == 1) | ((ranked["_texts"] == 1) & (ranked["_nth"] == 1))

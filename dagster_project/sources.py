@@ -19,7 +19,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dagster_project.adapters import ecb, fixer, max_input_bytes, page, ticker_csv
+from dagster_project.adapters import (
+    bdi,
+    boc,
+    boe,
+    boi,
+    cbc,
+    cbr,
+    cnb,
+    ecb,
+    fixer,
+    fred,
+    imf,
+    max_input_bytes,
+    nbp,
+    norges,
+    page,
+    rba,
+    ticker_csv,
+)
 from dagster_project.rows import ParseError, Snapshot
 from dagster_project.settings import BUNDLED
 
@@ -58,6 +76,9 @@ class Source:
     url: str = ""               # the live feed (documentation: MDW_<NAME>_LOCATION may be set to it); {start}/{end}: dates
     terms: str = ""             # the publisher's terms of use
     significant_digits: int | None = None  # documented precision where its files drop trailing zeros (the ECB: 5)
+    pivot: str = ""             # the currency every quote of a date is against or for (CZK: CZK per 1 USD, CZK per 100 JPY):
+                                # the models read its quotes oriented "per 1 pivot" (stg_rates); "" : as published
+    key_env: str = ""           # the variable holding its API key (environment only; the live URL's {api_key})
     note: str = ""
     group: str = ""             # the Dagster asset group of its assets ("" : raw_* in raw, parsed in parsed)
     datasets_published: dict[str, Publication] = field(default_factory=dict)  # per-dataset differences
@@ -80,11 +101,11 @@ class Source:
 
 
 def _provider(name: str, adapter: ModuleType, title: str, *, cron: str, timezone: str, calendar: str, publish_time: str,
-              url: str, terms: str, covers: str, priority: int = 10, **kwargs) -> Source:
+              url: str, terms: str, covers: str, pivot: str, priority: int, **kwargs) -> Source:
     """A central bank's rates: its bundled recordings (data/bundled/<name>/) landed by default, each file once."""
     return Source(name, adapter, ("rates",), f"{title}: {covers}, as served, never modified.", feed="history", cron=cron,
                   timezone=timezone, calendar=calendar, publish_time=publish_time, priority=priority, title=title,
-                  location=name, url=url, terms=terms, group="central_banks",
+                  location=name, url=url, terms=terms, group="central_banks", pivot=pivot,
                   schedule=f"{title}: published about {publish_time} {timezone} on {calendar} days.", **kwargs)
 
 
@@ -93,9 +114,64 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
            feed="history", cron="30 16 * * 1-5", timezone="Europe/Berlin", calendar="TARGET", publish_time="16:00", priority=1,
            schedule="ECB reference rates: published about 16:00 CET on TARGET days.", title="European Central Bank",
            location="ecb/20261030T155600Z.zip", url="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip",
-           terms="https://www.ecb.europa.eu/services/using-our-site/disclaimer/html/index.en.html", significant_digits=5,
+           terms="https://www.ecb.europa.eu/services/using-our-site/disclaimer/html/index.en.html", significant_digits=5, pivot="EUR",
            note="five significant digits (the history file drops trailing zeros: 11.6 is 11.600); euro reference rates around "
                 "16:00 CET on TARGET days (concertation about 14:10 CET)"),
+    # central banks, in trust order after the ECB (before the page, Fixer and the ticker CSVs, whose adapters take any
+    # .txt, .json or .csv: a provider's file is recognised by its own adapter first)
+    _provider("boe", boe, "Bank of England", covers="IADB CSV of daily spot rates (series XUDL…, units of 26 currencies per 1 GBP)",
+              cron="0 17 * * 1-5", timezone="Europe/London", calendar="XLON", publish_time="16:30", pivot="GBP", priority=10,
+              url=boe.URL_TEMPLATE, terms="https://www.bankofengland.co.uk/legal",
+              note="indicative mid rates observed about 16:00 London; four decimals, trailing zeros dropped"),
+    _provider("boc", boc, "Bank of Canada", covers="Valet JSON of FX_RATES_DAILY (CAD per 1 unit of 23 currencies)",
+              cron="45 16 * * 1-5", timezone="America/Toronto", calendar="XTSE", publish_time="16:30", pivot="CAD", priority=11,
+              url=boc.URL_TEMPLATE, terms="https://www.bankofcanada.ca/terms/",
+              note="daily average indicative rates, published by 16:30 ET; four significant digits, at most six decimals"),
+    _provider("rba", rba, "Reserve Bank of Australia", covers="F11.1 exchange-rate CSV (units of 20 currencies and the SDR per A$1)",
+              cron="0 17 * * 1-5", timezone="Australia/Sydney", calendar="XASX", publish_time="16:00", pivot="AUD", priority=12,
+              url=rba.URL, terms="https://www.rba.gov.au/copyright/",
+              note="indicative rates at 16:00 Sydney; the file holds the whole history from 2023-01-03"),
+    _provider("norges", norges, "Norges Bank", pivot="NOK", covers="EXR exchange rates (SDMX-CSV), NOK per 1 or 100 units of about 35 currencies",
+              cron="30 16 * * 1-5", timezone="Europe/Oslo", calendar="XOSL", publish_time="16:00", priority=13,
+              url="https://data.norges-bank.no/api/data/EXR/B..NOK.SP?format=csvdata&startPeriod={start:%Y-%m-%d}&endPeriod={end:%Y-%m-%d}",
+              terms="https://www.norges-bank.no/en/topics/Statistics/disclaimer/"),
+    _provider("cnb", cnb, "Czech National Bank", pivot="CZK", covers="exchange rate fixing (API JSON), CZK per 1, 100 or 1,000 units of 30 currencies",
+              cron="45 14 * * 1-5", timezone="Europe/Prague", calendar="XPRA", publish_time="14:30", priority=14,
+              url="https://api.cnb.cz/cnbapi/exrates/daily-year?year={end:%Y}&lang=EN",
+              terms="https://www.cnb.cz/en/footer/general-terms-and-conditions/"),
+    _provider("nbp", nbp, "Narodowy Bank Polski", pivot="PLN", covers="average rates, tables A (daily, ~32 codes) and B (weekly, ~115-150 codes), "
+              "API JSON, PLN per 1 unit", cron="30 12 * * 1-5", timezone="Europe/Warsaw", calendar="XWAR", publish_time="12:15",
+              priority=15, url="https://api.nbp.pl/api/exchangerates/tables/A/{start:%Y-%m-%d}/{end:%Y-%m-%d}/?format=json",
+              terms="https://api.nbp.pl/en.html",
+              note="table B (weekly, Wednesdays) is https://api.nbp.pl/api/exchangerates/tables/B/…; at most 93 days per request"),
+    _provider("cbr", cbr, "Bank of Russia", covers="XML_daily: RUB per Nominal units of ~54 currencies (incl. XDR), one date a file",
+              cron="45 15 * * 1-5", timezone="Europe/Moscow", calendar="weekdays", publish_time="15:30", pivot="RUB", priority=16,
+              url="https://www.cbr.ru/scripts/XML_daily.asp?date_req={end:%d/%m/%Y}", terms="https://www.cbr.ru/eng/user_agreement/",
+              note="a Friday file is dated Saturday (the day the rates apply from); metal prices: xml_metall.asp"),
+    _provider("bdi", bdi, "Banca d'Italia", covers="dailyRates CSV: ~150 currencies per 1 EUR, one reference date a file",
+              cron="30 18 * * 1-5", timezone="Europe/Rome", calendar="TARGET", publish_time="18:00", pivot="EUR", priority=17,
+              url="https://tassidicambio.bancaditalia.it/terzevalute-wf-web/rest/v1.0/dailyRates?referenceDate={end:%Y-%m-%d}"
+                  "&currencyIsoCode=EUR&lang=en", terms="https://tassidicambio.bancaditalia.it/"),
+    _provider("imf", imf, "International Monetary Fund", covers="monthly TSV tables: representative rates per USD and SDRs per "
+              "currency unit", cron="0 17 * * 1-5", timezone="America/New_York", calendar="XNYS", publish_time="16:00",
+              pivot="USD", priority=18,
+              url="https://www.imf.org/external/np/fin/data/rms_mth.aspx?SelectDate={end:%Y-%m-%d}&reportType=REP&tsvflag=Y",
+              terms="https://www.imf.org/en/about/copyright-and-terms",
+              note="the SDR table (reportType=SDRCV) is landed beside; the models read the quotes against the USD"),
+    _provider("fred", fred, "Federal Reserve Board H.10 via FRED", covers="FRED series observations JSON, one H.10 series a "
+              "body, named <captured_at>_<series>.json", cron="30 16 * * 1,2", timezone="America/New_York", calendar="XNYS",
+              publish_time="16:15", pivot="USD", priority=19, url=fred.URL, terms="https://fred.stlouisfed.org/legal/",
+              key_env="MDW_FRED_ACCESS_KEY", note="noon buying rates in New York; a weekly release (Monday)"),
+    _provider("boi", boi, "Bank of Israel", covers="SDMX-CSV of the representative rates (OF00), ILS per 10^UNIT_MULT units",
+              cron="0 16 * * 1-5", timezone="Asia/Jerusalem", calendar="weekdays", publish_time="15:30", pivot="ILS", priority=20,
+              url="https://edge.boi.gov.il/FusionEdgeServer/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0/"
+                  "?c%5BDATA_TYPE%5D=OF00&startperiod={start:%Y-%m-%d}&endperiod={end:%Y-%m-%d}&format=csv",
+              terms="https://www.boi.org.il/en/terms-of-use"),
+    _provider("cbc", cbc, "Central Bank of the Republic of China (Taiwan)", covers="open-data file BP01D01 (JSON, the whole "
+              "daily history since 1993)", cron="0 9 * * 1-5", timezone="Asia/Taipei", calendar="XTAI", publish_time="16:00",
+              pivot="USD", priority=21, url="https://cpx.cbc.gov.tw/API/DataAPI/Get?FileName=BP01D01",
+              terms="https://www.cbc.gov.tw/en/lp-4237-2.html",
+              note="interbank spot rates at 16:00 Taipei; the file is refreshed monthly, in arrears"),
     Source("page", page, ("rates", "tickers"), "News page snapshots (rates block and ticker strip) as captured, never modified.",
            feed="snapshots", cron="0 8,12,16,20 * * *", timezone="UTC", calendar="daily", publish_time="12:00", priority=90,
            schedule="News page: a capture four times a day; each re-parses the day's partition.", title="a financial news page",
@@ -123,7 +199,8 @@ def publications() -> list[dict]:
             p = s.publication(dataset)
             rows.append({"source": s.name, "dataset": dataset, "calendar": p.calendar, "timezone": p.timezone,
                          "publish_time": p.publish_time, "reference_priority": p.priority,
-                         "significant_digits": s.significant_digits, "title": s.title, "note": s.note})
+                         "significant_digits": s.significant_digits, "pivot_currency": s.pivot or None, "title": s.title,
+                         "note": s.note})
     return rows
 
 
@@ -143,6 +220,8 @@ def env_defaults() -> dict[str, str]:
             out |= {f"{env}_BASE_URL": "", f"{env}_ACCESS_KEY": ""}
         else:
             out[f"{env}_LOCATION"] = s.default_location
+        if s.key_env:
+            out[s.key_env] = ""
     return out
 
 

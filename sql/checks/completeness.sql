@@ -1,6 +1,7 @@
--- Codes the source quoted on its previous publication day but not on this one (codes withdrawn in
--- between are expected to go: ref_defunct_currencies). Days the source's calendar expected but that have
--- no data at all are judged in Python.
+-- Codes the source quoted on its previous two publication days but not on this one (codes withdrawn in
+-- between are expected to go: ref_defunct_currencies). Two, so a table published on some days only (the Polish
+-- central bank's weekly table B beside its daily table A) is not "missing" the day after. Days the source's
+-- calendar expected but that have no data at all are judged in Python.
 with quotes as (
     select date, currency
     from stg_rates_daily
@@ -10,12 +11,14 @@ days as (
     select distinct date from quotes
 ),
 previous as (
-    select date, lag(date) over (order by date) as prev_date from days
+    select date, lag(date) over (order by date) as prev_date, lag(date, 2) over (order by date) as before_prev
+    from days
 ),
 expected as (
     select p.date, p.prev_date, q.currency
     from previous as p
     join quotes as q on q.date = p.prev_date
+    semi join quotes as b on b.date = p.before_prev and b.currency = q.currency
 ),
 missing as (
     select e.*

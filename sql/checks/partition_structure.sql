@@ -1,6 +1,9 @@
 -- Structurally broken partitions: a day whose snapshot holds under $min_fraction_of_previous of the
--- codes (or symbols) the source published on its previous day. ERROR, and blocking: the models leave
--- the partition out. (An unreadable file fails the parse itself; an empty one is found in Python.)
+-- codes (or symbols) the source usually publishes: the median count of its publications over the previous
+-- $lookback_days days (its previous day's count when it has one). The median, so a source with a weekly table
+-- beside its daily one (the Polish central bank's table B on Wednesdays: 148 codes, 32 on other days) is judged
+-- against its ordinary day. ERROR, and blocking: the models leave the partition out. (An unreadable file fails
+-- the parse itself; an empty one is found in Python.)
 with items as (
     select date, count(*) as n
     from stg_rates_daily
@@ -18,10 +21,13 @@ previous as (
     select
         date,
         n,
-        lag(n) over by_date as prev_n,
+        median(n) over before as prev_n,
+        count(n) over before as prev_count,
+        lag(n) over by_date as last_n,
         lag(date) over by_date as prev_date
     from items
-    window by_date as (order by date)
+    window by_date as (order by date),
+           before as (order by date rows between unbounded preceding and 1 preceding)
 )
 select
     'ERROR' as severity,
@@ -30,7 +36,10 @@ select
     'partition' as subject,
     n::double as observed,
     prev_n::double as expected,
-    format('{} {} quoted, against {} on {}: most are missing', n, $dataset, prev_n, prev_date) as detail
+    case when prev_count = 1 or prev_n = last_n
+        then format('{} {} quoted, against {} on {}: most are missing', n, $dataset, last_n, prev_date)
+        else format('{} {} quoted, against a median of {} over the {} publications before (the last {} on {}): most are missing',
+                    n, $dataset, prev_n, prev_count, last_n, prev_date) end as detail
 from previous
 where date between $start and $end
   and n < $min_fraction_of_previous * prev_n

@@ -1,6 +1,7 @@
 -- One quote per date, source and currency: the last snapshot of the day (units of `currency` per 1 `base`).
 -- half_unit is the quote's rounding: half a unit of its last published digit, or of the source's
--- documented precision where the file drops trailing zeros (ECB: five significant digits, 11.6 = 11.600).
+-- documented precision where the file drops trailing zeros (ECB: five significant digits, 11.6 = 11.600), on the
+-- scale of `rate` (a per-100 quote, or one turned around per 1 pivot, keeps the relative rounding of its text).
 -- The checks judge these quotes, and fx_rates is built from them.
 -- grain: date, source, currency
 with captures as (
@@ -20,6 +21,8 @@ select
     case
         when p.significant_digits is not null
             then least(published_half_unit(q.rate_text), 0.5 * pow(10, floor(log10(q.rate)) - p.significant_digits + 1))
+        when q.inverted or q.published_rate <> published_value(q.rate_text)
+            then q.rate * published_half_unit(q.rate_text) / published_value(q.rate_text)
         else published_half_unit(q.rate_text)
     end as half_unit,
     q.captured_at, q.raw_file, q.line

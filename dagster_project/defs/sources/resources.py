@@ -68,11 +68,12 @@ class LocationFeed(dg.ConfigurableResource):
 
     source: str
     location: str
+    access_key: str = ""  # a live URL's {api_key}: from the environment only (the registry's key_env)
     timeout: float = 20.0
 
     @property
     def configured(self) -> bool:
-        return bool(self.location)
+        return bool(self.location) and ("{api_key}" not in self.location or bool(self.access_key))
 
     @property
     def needs(self) -> str:
@@ -99,11 +100,20 @@ class HistoryFeed(LocationFeed):
         missing = sorted(set(dates) - covered)
         if not missing:
             return []  # what is landed stays
-        location = self.location
-        if _is_url(location) and "{" in location:
-            location = location.format(start=missing[0], end=min(missing[-1], _now().date()))
-        body, name, captured = _read(location, self.timeout)
-        return _land(data_dir, body, name=name, source=self.source, captured_at=captured)
+        if not (_is_url(self.location) and "{" in self.location):
+            body, name, captured = _read(self.location, self.timeout)
+            return _land(data_dir, body, name=name, source=self.source, captured_at=captured)
+        # a URL template: the missing dates, one request per series where it names one (FRED: {series}), the key from
+        # the environment ({api_key}; redacted from every error)
+        series = getattr(sources.SOURCES[self.source].adapter, "SERIES", ()) if "{series}" in self.location else ("",)
+        out = []
+        for one in series:
+            url = self.location.format(start=missing[0], end=min(missing[-1], _now().date()), series=one, api_key=self.access_key)
+            body, _ = http.fetch(url, timeout=self.timeout)
+            captured = _now()
+            name = f"{landing.ts_name(captured)}{'_' + one if one else ''}.{landing.extension(urlparse(url).path, body)}"
+            out += _land(data_dir, body, name=name, source=self.source, captured_at=captured)
+        return out
 
 
 class SnapshotFeed(LocationFeed):
@@ -193,6 +203,8 @@ def feed_resource(source: sources.Source) -> dg.ConfigurableResource:
     names = feed_env_vars(source)
     if source.feed == "api":
         return ApiFeed(source=source.name, base_url=dg.EnvVar(names[0]), access_key=dg.EnvVar(names[1]))
+    if source.key_env:
+        return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(names[0]), access_key=dg.EnvVar(source.key_env))
     return FEED_TYPES[source.feed](source=source.name, location=dg.EnvVar(names[0]))
 
 
