@@ -19,7 +19,7 @@ from dagster_project import lake
 
 TS_FORMAT = "%Y%m%dT%H%M%SZ"
 _TS_NAME = re.compile(r"(\d{8}T\d{6}Z)(?:-[0-9a-f]{8})?")
-_EXT = re.compile(r"\.(txt|html?|csv|tsv|xls|zip|xml|json)$", re.IGNORECASE)
+_EXT = re.compile(r"\.(txt|html?|csv|tsv|xlsx?|zip|xml|json)$", re.IGNORECASE)
 # what a capture's name says after its time: ``_DEXUSEU`` in ``20260319T140828Z_DEXUSEU.json`` (a FRED body does not
 # name its own series), kept in the raw file's name
 _TAIL = re.compile(r"^\d{8}T\d{6}Z(?:-[0-9a-f]{8})?(_[A-Za-z0-9]{1,32})\.")
@@ -41,7 +41,7 @@ def extension(name: str, data: bytes) -> str:
         return m.group(1).lower()
     head = data.lstrip()[:16]
     if head.startswith(b"PK"):
-        return "zip"
+        return "xlsx" if b"[Content_Types].xml" in data[:64] else "zip"
     if head.startswith(b"{"):
         return "json"
     if head.startswith(b"<"):

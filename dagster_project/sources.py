@@ -21,11 +21,14 @@ from types import ModuleType
 
 from dagster_project.adapters import (
     bdi,
+    bob,
     boc,
     boe,
     boi,
     cbc,
+    cbk,
     cbr,
+    cbs,
     cnb,
     ecb,
     fixer,
@@ -36,6 +39,7 @@ from dagster_project.adapters import (
     norges,
     page,
     rba,
+    sbp,
     ticker_csv,
 )
 from dagster_project.rows import ParseError, Snapshot
@@ -172,6 +176,24 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
               pivot="USD", priority=21, url="https://cpx.cbc.gov.tw/API/DataAPI/Get?FileName=BP01D01",
               terms="https://www.cbc.gov.tw/en/lp-4237-2.html",
               note="interbank spot rates at 16:00 Taipei; the file is refreshed monthly, in arrears"),
+    # central banks that cover codes of the page no other provider quotes (BWP, PKR and the Gulf codes, WST, FJD, KES…)
+    _provider("bob", bob, "Bank of Botswana", covers="exchange-rates CSV export, units of CNY, EUR, GBP, USD, XDR, JPY, ZAR per "
+              "1 BWP, since 2001", cron="0 14 * * 1-5", timezone="Africa/Gaborone", calendar="XJSE", publish_time="12:00",
+              pivot="BWP", priority=22, url=bob.URL, terms="https://www.bankofbotswana.bw/content/disclaimer",
+              note="four decimals (as few as 3 significant digits: USD 0.0731); 0.0000 = not quoted"),
+    _provider("sbp", sbp, "State Bank of Pakistan", covers="BFER daily workbooks (xlsx), PKR per 1 unit of 23 currencies, since "
+              "2013-07-02", cron="0 18 15-28 * *", timezone="Asia/Karachi", calendar="XKAR", publish_time="18:00", pivot="PKR",
+              priority=23, url=sbp.URL, terms="https://www.sbp.org.pk/our-operations/disclaimer",
+              note="a month's rates appear about three weeks after it ends; the archive (sbp.ARCHIVE_URL) is a second stream"),
+    _provider("cbs", cbs, "Central Bank of Samoa", covers="historical daily rates workbook (xlsx), units of USD, NZD, AUD, EUR, FJD, "
+              "JPY, GBP, CNY, CNH per 1 WST, since 2008", cron="30 10 * * 1-5", timezone="Pacific/Apia", calendar="XNZE",
+              publish_time="10:00", pivot="WST", priority=24, url=cbs.PAGE_URL, terms="https://www.cbs.gov.ws/",
+              note="indicative rates; the page links a workbook whose name changes daily (cbs.workbook_url): the live feed is a "
+                   "folder a fetcher fills (MDW_CBS_LOCATION), not this URL"),
+    _provider("cbk", cbk, "Central Bank of Kenya", covers="daily indicative rates (DataTables JSON), KES per 1 unit of 17 currencies "
+              "(per 100 JPY), UGX, TZS, RWF, BIF per 1 KES", cron="30 13 * * 1-5", timezone="Africa/Nairobi", calendar="XJSE",
+              publish_time="12:00", pivot="KES", priority=25, url=cbk.URL, terms="https://www.centralbank.go.ke/",
+              note="served to a POST of cbk.FORM: the live feed is a folder a fetcher fills (MDW_CBK_LOCATION), not this URL"),
     Source("page", page, ("rates", "tickers"), "News page snapshots (rates block and ticker strip) as captured, never modified.",
            feed="snapshots", cron="0 8,12,16,20 * * *", timezone="UTC", calendar="daily", publish_time="12:00", priority=90,
            schedule="News page: a capture four times a day; each re-parses the day's partition.", title="a financial news page",

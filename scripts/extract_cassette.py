@@ -30,8 +30,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "tests" / "fixtures" / "providers"
-_EXT = {"json": "json", "xml": "xml", "csv": "csv", "html": "html", "plain": "txt", "zip": "zip", "excel": "xls",
-        "spreadsheetml": "xlsx"}
+_EXT = {"spreadsheetml": "xlsx", "excel": "xls", "json": "json", "xml": "xml", "csv": "csv", "html": "html", "plain": "txt",
+        "zip": "zip"}  # in order: a workbook's type names "xml" too
 
 
 class _Loader(yaml.SafeLoader):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from xml.etree import ElementTree
 
@@ -172,8 +173,14 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
 
 
 def looks_like(suffix: str, head: bytes) -> bool:
-    """A zip, the daily XML, or the history CSV (``Date,USD,…``: a date column and no symbol column)."""
-    if head.startswith(b"PK\x03\x04") or suffix == ".xml" or b"<gesmes" in head or b"<Cube" in head:
+    """A zip (not a workbook: an .xlsx is a zip too), the daily XML (its ``gesmes`` envelope or ``Cube``s: other banks
+    serve XML too), or the history CSV (``Date,USD,…`` then ISO dates: a date column and no symbol column; the Bank
+    of England's ``DATE,XUDLUSS`` has ``17 Mar 2026`` dates)."""
+    if head.startswith(b"PK\x03\x04"):
+        return b"[Content_Types].xml" not in head[:64]
+    if b"<gesmes" in head or b"<Cube" in head:
         return True
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    return suffix == ".csv" and first.startswith("date,") and "symbol" not in first and "ticker" not in first
+    lines = head.split(b"\n", 2)
+    first = lines[0].decode("utf-8", "replace").lower()
+    return (suffix == ".csv" and first.startswith("date,") and "symbol" not in first and "ticker" not in first
+            and (len(lines) < 2 or re.match(rb"\d{4}-\d{2}-\d{2},", lines[1].strip()) is not None))
