@@ -29,7 +29,6 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
-import dagster as dg
 import polars as pl
 import typer
 from rich.console import Console
@@ -166,13 +165,19 @@ def _summary(results, seconds: float) -> None:
     table = Table(title="Warehouse after this run", show_lines=False)
     for col in ("dataset", "source", "dates", "rows", "first date", "last date"):
         table.add_column(col, justify="right" if col in ("dates", "rows") else "left")
-    relations = [(name, f"parsed_{name}", "date") for name in ("rates", "tickers", "rejects")]
-    relations += [(mart, mart, sqlmodels.time_key(mart)) for mart in sqlmodels.MARTS]
-    for label, relation, key in relations:
+    for name in ("rates", "tickers", "rejects"):  # the parsed datasets, per source
         for row in con.execute(
-            f"select source, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
-            f"from {relation} group by source order by source").fetchall():
-            table.add_row(label, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
+            f"select source, count(distinct date), count(*), min(date)::varchar, max(date)::varchar "
+            f"from parsed_{name} group by source order by source").fetchall():
+            table.add_row(name, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
+    for mart in sqlmodels.MARTS:  # the marts, one line each: how many sources, dates and rows
+        key = sqlmodels.time_key(mart)
+        columns = {c[0] for c in con.execute(f"describe {mart}").fetchall()}
+        sources_of = "count(distinct source)::varchar || ' sources'" if "source" in columns else "'all'"
+        row = con.execute(f"select {sources_of}, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
+                          f"from {mart}").fetchone()
+        if row[2]:
+            table.add_row(mart, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
     out.print(table)
     findings = con.execute(
         "select check_name, count(*) filter (where severity = 'ERROR'), count(*) filter (where severity = 'WARN'), "
@@ -222,13 +227,14 @@ def _next_steps() -> None:
 
 
 SOURCE_CHOICES = sources.NAMES
+CENTRAL_BANKS = [name for name, s in sources.SOURCES.items() if s.group == "central_banks"]
 CHECK_NAMES = sorted(CHECKS)
 
 
 @app.command()
 def run(months: Annotated[int, typer.Option(help="Months of ECB history to load, ending with the bundled file's last month.")] = 12) -> None:
     """The main job on the bundled data: every source for the page snapshot's month, the bundled ticker history,
-    the last MONTHS of ECB history, the models."""
+    the last MONTHS of ECB history with the central banks' recordings of those months, the models."""
 
     started = time.perf_counter()
     last = storage.month_of(sources.bundled_last_date())
@@ -236,6 +242,7 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
     tickers_from, tickers_to = (storage.month_of(dt.date.fromisoformat(d)) for d in TICKER_HISTORY)
     every_source = [a for s in SOURCE_CHOICES for a in SOURCE_ASSETS[s]]
+    banks = [a for s in CENTRAL_BANKS for a in SOURCE_ASSETS[s]]  # their bundled recordings, landed once
     plan = [
         # each run builds the models of its months, so a blocking check failure stops them in that run
         (f"ticker_csv {storage.month_key(tickers_from)}..{storage.month_key(tickers_to)} + models",
@@ -243,8 +250,8 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
         # the page month's run draws the ticker chart (a run of up to PREVIEW_MAX_MONTHS carries pictures)
         (f"all sources {storage.month_key(page_month)} + models", every_source + models_for(["rates", "tickers"]),
          str(page_month), str(page_month)),
-        (f"ecb {storage.month_key(first)}..{storage.month_key(last)} + models",
-         SOURCE_ASSETS["ecb"] + models_for(["rates"]) + ["fx_cross_rates"],  # the view's metadata, once
+        (f"ecb + central banks {storage.month_key(first)}..{storage.month_key(last)} + models",
+         SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ["fx_cross_rates"],  # the view's metadata, once
          str(first), str(last)),
     ]
     results = _run_plan(plan)
@@ -301,7 +308,7 @@ def backfill(
     label = "+".join(chosen) + (" + models" if model_assets else "")
     if parallel:
         spans = parallel_runs.split(runner.month_ranges(todo, 0), parallel)  # N runs, whatever --chunk-months says
-        _parallel_backfill(inst, assets + model_assets, label, spans, len(todo), total)
+        _parallel_backfill(assets + model_assets, label, spans, len(todo), total)
         _refresh_catalog()
         out.print(f"{len(todo):,} month partitions in {time.perf_counter() - started:.1f}s")
         return
@@ -313,22 +320,21 @@ def backfill(
     _summary(results, time.perf_counter() - started)
 
 
-def _parallel_backfill(inst, assets: list[str], label: str, ranges: list[tuple[dt.date, dt.date]], todo: int,
-                       total: int) -> None:
-    """Submit one queued run per range and follow them with a progress bar; then re-run each seam (the two months
-    either side of a boundary between ranges) here, now that both sides exist."""
+def _parallel_backfill(assets: list[str], label: str, ranges: list[tuple[dt.date, dt.date]], todo: int, total: int) -> None:
+    """One ranged run per range side by side, each in its own process, followed with a progress bar; then re-run each
+    seam (the two months either side of a boundary between ranges) here, now that both sides exist."""
     seams = parallel_runs.seams(ranges)
     console.print(f"{todo:,} of {total:,} month partitions to materialize in {len(ranges)} parallel run(s), "
                   f"then {len(seams)} seam run(s)")
     backfill_tag = {"mdw/parallel_backfill": f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"}
-    with parallel_runs.workspace(inst) as context, _progress() as progress:
+    with _progress() as progress:
         task = progress.add_task(f"parallel runs: {label}", total=len(ranges))
-        ids = [parallel_runs.submit(context, assets, first, last, backfill_tag) for first, last in ranges]
-        runs = parallel_runs.wait(context, ids, lambda done, _n: progress.update(task, completed=done))
-    for (first, last), run in zip(ranges, runs, strict=True):
-        if run.status != dg.DagsterRunStatus.SUCCESS:
-            console.print(f"[red]run {run.run_id[:8]} ({storage.month_key(first)}..{storage.month_key(last)}) "
-                          f"{run.status.value.lower()}:[/red] {parallel_runs.step_failure(inst, run)}", highlight=False)
+        runs = runner.materialize_in_parallel(assets, ranges, tags=backfill_tag,
+                                              on_done=lambda done: progress.update(task, completed=done))
+    for run in runs:
+        if not run.success:
+            console.print(f"[red]run {run.run_id[:8]} ({storage.month_key(run.first)}..{storage.month_key(run.last)}) "
+                          f"failure:[/red] {run.failure}", highlight=False)
             raise typer.Exit(1)
     if seams:
         _run_plan([(f"seam {storage.month_key(a)}..{storage.month_key(b)}", assets, str(a), str(storage.month_end(b)))

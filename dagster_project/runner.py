@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import fcntl
+import multiprocessing
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -37,8 +41,8 @@ storage:
 _OURS = DAGSTER_YAML.splitlines()[0]
 
 
-# The queued run coordinator (Dagster's default) with a limit: runs submitted to the queue (`mdw backfill --parallel`,
-# the UI's backfills and launches) start at most this many at a time, each in its own process.
+# The queued run coordinator (Dagster's default) with a limit: runs submitted to the queue (the UI's backfills and
+# launches) start at most this many at a time, each in its own process; `mdw backfill --parallel` keeps to it too.
 RUN_QUEUE_YAML = """\
 run_queue:
   max_concurrent_runs: {limit}
@@ -48,8 +52,7 @@ run_queue:
 def dagster_yaml() -> str:
     """The instance configuration for the current environment (Postgres storage when MDW_DAGSTER_PG_URL is set; the
     run queue's limit from MDW_MAX_CONCURRENT_RUNS)."""
-    limit = int(os.environ.get("MDW_MAX_CONCURRENT_RUNS") or DEFAULT_MAX_CONCURRENT_RUNS)
-    return (DAGSTER_YAML + RUN_QUEUE_YAML.format(limit=limit)
+    return (DAGSTER_YAML + RUN_QUEUE_YAML.format(limit=max_concurrent_runs())
             + (POSTGRES_YAML if os.environ.get("MDW_DAGSTER_PG_URL") else ""))
 
 
@@ -132,6 +135,44 @@ def materialize(assets: list[str], *, start: dt.date | str | None = None, end: d
         run_config=QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
+
+
+@dataclass(frozen=True)
+class RangeRun:
+    """What a ranged run in a worker process came to (``materialize_in_parallel``)."""
+
+    first: dt.date
+    last: dt.date
+    run_id: str
+    success: bool
+    failure: str  # one line (failure_message), empty on success
+
+
+def _range_run(assets: list[str], first: dt.date, last: dt.date, tags: dict[str, str]) -> RangeRun:
+    """One ranged run, in a worker process of ``materialize_in_parallel``."""
+    result = materialize(assets, start=first, end=storage.month_end(last), tags=tags)
+    return RangeRun(first, last, result.run_id, result.success, "" if result.success else failure_message(result))
+
+
+def max_concurrent_runs() -> int:
+    return int(os.environ.get("MDW_MAX_CONCURRENT_RUNS") or DEFAULT_MAX_CONCURRENT_RUNS)
+
+
+def materialize_in_parallel(assets: list[str], ranges: list[tuple[dt.date, dt.date]], *, tags: dict[str, str],
+                            on_done: Callable[[int], None] = lambda n: None) -> list[RangeRun]:
+    """One ranged run of ``assets`` per range, side by side, each in its own process (at most MDW_MAX_CONCURRENT_RUNS
+    at a time): Dagster's documented ``execute_in_process`` on the project's instance in each, so every run is
+    recorded there with its partition range (the UI shows them like a backfill's runs). ``on_done`` gets the number
+    finished so far. Returns the outcomes in the order of ``ranges``."""
+    workers = max(1, min(len(ranges), max_concurrent_runs()))
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no state shared with this process's runs
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        futures = {pool.submit(_range_run, assets, first, last, tags): k for k, (first, last) in enumerate(ranges)}
+        outcomes: dict[int, RangeRun] = {}
+        for future in concurrent.futures.as_completed(futures):
+            outcomes[futures[future]] = future.result()
+            on_done(len(outcomes))
+    return [outcomes[k] for k in range(len(ranges))]
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
