@@ -406,8 +406,9 @@ def convert(
     to_ccy: Annotated[str, typer.Argument(metavar="TO", help="Currency code to convert into.")],
     on: Annotated[str | None, typer.Option(help="Date, YYYY-MM-DD (default: today). A day with no publication "
                                               "takes the latest within --max-age-days before it.")] = None,
-    source: Annotated[str | None, typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}); default: "
-                                                  "the most trusted one that has the pair (the ECB first).")] = None,
+    source: Annotated[str | None, typer.Option(help=f"Source of the rate ({', '.join(SOURCE_CHOICES)}, or consensus: the "
+                                                  "blend of every provider); default: the most trusted one that has the "
+                                                  "pair (the ECB first).")] = None,
     max_age_days: Annotated[int, typer.Option(help="The oldest publication to use, in days before --on.")] = 7,
     known_at: Annotated[str | None, typer.Option(help="Use only what the warehouse knew at this instant (ISO 8601 with a "
                                                     "time zone, 2024-11-28T10:00Z): the rate a user could have used then, "
@@ -429,7 +430,7 @@ def convert(
     if instant is not None and instant.tzinfo is None:
         console.print(f"bad --known-at: {known_at!r} has no time zone (2024-11-28T10:00Z, or +01:00)", markup=False)
         raise typer.Exit(2)
-    _choice("--source", source, list(SOURCE_CHOICES))
+    _choice("--source", source, [*SOURCE_CHOICES, "consensus"])  # consensus: fx_rates_consensus, the blend
     con = sqlmodels.connect(_lake())
     try:
         known = {code: units for code, units in con.execute(

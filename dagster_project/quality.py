@@ -289,6 +289,3 @@ def _asset_checks() -> dict[str, tuple[str, str | None, tuple[str, ...]]]:
 ASSET_CHECKS = _asset_checks()
 RATE_CHECKS = ASSET_CHECKS["ecb_rates"][2]
 
-# Checks on a mart whose findings are about the mart's own quotes: the mart's build evaluates them first
-# (for its months), so the quotes they find carry the flag in the same run, not one run later.
-QUOTE_CHECKS_OF_MART = {"fx_rates": ("rates", ("source_disagreement", "source_consensus"))}

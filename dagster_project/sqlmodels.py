@@ -109,14 +109,16 @@ _DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "
 
 # What a mart is keyed and ordered by: (time key, subject), rows sorted by source, subject, time within a file.
 MART_KEYS = {"fx_rates": ("date", "currency"), "fx_daily_change": ("date", "currency"),
-             "ticker_quotes": ("session", "symbol"), "ticker_daily_change": ("session", "symbol")}
+             "ticker_quotes": ("session", "symbol"), "ticker_daily_change": ("session", "symbol"),
+             "fx_rates_consensus": ("date", "currency")}
 
 
 def time_key(name: str) -> str:
     """The time column of a mart: ticker marts are per exchange session, FX marts per date."""
     return MART_KEYS[name][0]
 
-DAILY_CHANGE = ("fx_daily_change", "ticker_daily_change")  # their first rows look back on the previous month
+# their first rows look back on the previous month (the consensus: on quotes up to 7 days old)
+DAILY_CHANGE = ("fx_daily_change", "ticker_daily_change", "fx_rates_consensus")
 PARSED_GLOB = "source=*/month=*/*.parquet"
 LEGACY_GLOB = "source=*/date=*/*.parquet"  # the one-file-per-day layout before 0.2: read for `mdw rebuild`
 

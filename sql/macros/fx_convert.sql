@@ -4,7 +4,8 @@
 -- (ref_sources.reference_priority: the ECB first) unless `source_name` names one. rate = units of to_ccy per
 -- 1 from_ccy (rate_text: to the precision of the published legs); converted = amount x rate; quality is the
 -- worse of the two legs' (see fx_rates). When no publication qualifies, rate and converted are null and
--- `note` says why. With `known_at` (a timestamp with a time zone, '2024-11-28 10:00:00Z'), only what the warehouse
+-- `note` says why; with source_name := 'consensus' (fx_rates_consensus's blend) it says how each leg was formed and
+-- from how many providers. With `known_at` (a timestamp with a time zone, '2024-11-28 10:00:00Z'), only what the warehouse
 -- knew at that instant counts (fx_rates_known_at): each leg's value of the latest capture at or before it, so a
 -- 10:00 valuation on a day the ECB publishes at 16:00 CET gets the previous day's rate. captured_at is then when the
 -- rate's legs were captured (the later of the two), revised_at the first later capture that changed either leg, and
@@ -76,12 +77,14 @@ quoted as (
     where known_at is null
       and c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
       and (source_name is null or c.source = source_name)
+      and (c.source <> 'consensus' or source_name = 'consensus')  -- the blend only when asked for: never computed otherwise
 ),
 best_now as (
     select q.*
     from quoted as q
-    join ref_sources as s on s.source = q.rate_source and s.dataset = 'rates'
+    left join ref_sources as s on s.source = q.rate_source and s.dataset = 'rates'
     where q.rate_date >= cast(on_date as date) - cast(max_age_days as integer)
+      and (s.source is not null or q.rate_source = 'consensus')
     order by s.reference_priority, q.rate_date desc
     limit 1
 ),
@@ -108,6 +111,14 @@ best as (
     select k.rate_date, k.rate_source, k.rate, k.rate_text, null::varchar, null::varchar, k.captured_at, k.revised_at,
            k.latest_rate, k.latest_rate_text
     from best_known as k
+),
+consensus_basis as (
+    -- source_name := 'consensus': how the blend of each leg was formed (its method and how many providers gave weight)
+    select 'the consensus: ' || c.basis as basis
+    from best as b
+    join fx_cross_rates as c
+        on c.source = 'consensus' and c.date = b.rate_date and c.base = upper(from_ccy) and c.quote = upper(to_ccy)
+    where source_name = 'consensus'
 ),
 known_quality as (
     -- as known at: today's findings on the two legs of the publication used (fx_rates)
@@ -149,16 +160,18 @@ select
     end as as_known,
     k.from_known,
     k.to_known,
-    e.last_date
+    e.last_date,
+    cb.basis as consensus_basis
 from codes as k
 cross join earlier as e
 left join best as b on true
+left join consensus_basis as cb on true
 left join known_quality as kq on true
 )
 select
     r.amount, r.from_ccy, r.to_ccy, r.requested_date, r.rate_date, r.rate_source as source, r.rate, r.rate_text,
     r.converted, r.quality, r.quality_checks,
-    case
+    nullif(concat_ws('; ', case
         when r.rate is not null and r.known_at is not null
             then format('the rate of {}{}{}, captured {}; {}', r.rate_date, r.as_known,
                         case when r.rate_date < r.requested_date
@@ -181,6 +194,6 @@ select
                         coalesce(' by ' || source_name, ''))
         else format('no publication of {}/{} within {} days before {}{} (the latest is {})', r.from_ccy, r.to_ccy,
                     max_age_days, r.requested_date, coalesce(' by ' || source_name, ''), r.last_date)
-    end as note,
+    end, r.consensus_basis), '') as note,
     r.known_at, r.captured_at, r.revised_at, r.latest_rate, r.latest_rate_text
 from result as r
