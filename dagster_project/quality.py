@@ -254,6 +254,11 @@ CHECKS = {c.name: c for c in [
           "published precision.", ("ticker_change_consistency",)),
     Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
           (non_session_capture,)),
+    Check("ohlc", "A session's open and close between its low and high, and a volume >= 0, where the export has them.",
+          ("ohlc",)),
+    Check("corporate_actions", "Splits and dividends stated twice or with different values, ex-dates off the exchange's "
+          "sessions, a recorded split the closes do not show, a split-like move with no recorded split.",
+          ("corporate_actions",)),
     Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
           ("source_disagreement",), min_sources=2),
     Check("source_consensus", "Frankfurter's consensus rule: where three or more sources quote a currency on a date, "
@@ -268,7 +273,8 @@ CHECKS = {c.name: c for c in [
 DATASET_CHECKS = {
     "rates": ("partition_structure", "valid_values", "precision", "metal_units", "defunct_codes", "peg_deviation",
               "stale_values", "jumps", "completeness"),
-    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps"),
+    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps", "ohlc",
+                "corporate_actions"),
 }
 MART_CHECKS = {"fx_rates": ("rates", ("source_disagreement", "source_consensus", "freshness")),
                "ticker_quotes": ("tickers", ("freshness",))}
