@@ -277,6 +277,7 @@ def main() -> None:
     started = time.perf_counter()
     history_rows = history.measure()
     history_rows += __import__("bench.tickers", fromlist=["measure"]).measure()  # issue 24: tickers with corporate actions
+    history_rows += __import__("bench.consensus", fromlist=["measure"]).measure()  # issue 23: one date's consensus, warm
     print(history.table(history_rows), flush=True)
     try:
         pg_rows = postgres.backfill_postgres_vs_sqlite() + postgres.parallel_vs_one()
