@@ -1,7 +1,11 @@
 """Ticker CSV adapter: vendor history exports."""
 
+import csv
 import datetime as dt
+import gzip
+import io
 import itertools
+import zipfile
 
 import pytest
 from conftest import FIXTURES, UTC
@@ -123,3 +127,53 @@ def test_a_multi_year_export_through_mdw_ingest_gives_every_session_change(tmp_p
     assert all("not a XNYS session" in reason for _, reason in rejected)
     assert con.execute("select count(*) from ticker_quotes where session in (select unnest($h::date[]))",
                        {"h": holidays}).fetchone() == (0,)
+
+
+def test_the_fast_path_reads_ohlcv_and_actions_as_the_line_parser_does(monkeypatch):
+    import random
+
+    from dagster_project import sessions
+
+    rng = random.Random(5)
+    lines = ["date,ticker,open,high,low,close,volume,ex-dividend,split_ratio,adj_close"]
+    for day in sorted(sessions.session_dates("XNYS", dt.date(2020, 1, 1), dt.date(2020, 12, 31)))[:120]:
+        for s in range(120):
+            close = rng.uniform(5, 500)
+            dividend = f"{rng.uniform(0.1, 2):.2f}" if rng.random() < 0.02 else "0.0"
+            split = rng.choice(["2.0", "7.0", "0.5"]) if rng.random() < 0.01 else "1.0"
+            lines.append(f"{day},s{s:03d},{close * 0.99:.2f},{close * 1.01:.2f},{close * 0.98:.2f},{close:.2f},"
+                         f"{rng.randint(0, 10**7)}.0,{dividend},{split},{close * 0.9:.6f}")
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > 1_000_000
+    captured = dt.datetime(2021, 1, 4, tzinfo=dt.UTC)
+    fast = ticker_csv.parse(data, captured_at=captured)
+    monkeypatch.setattr(ticker_csv, "_parse_plain", lambda *args: None)
+    slow = ticker_csv.parse(data, captured_at=captured)
+    assert fast.tickers.height == 120 * 120 and fast.tickers.equals(slow.tickers) and not fast.rejects
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    got = fast.tickers.sort("line")
+    assert got["volume_text"].to_list() == [r["volume"] for r in rows]
+    assert got["dividend_text"].to_list() == [r["ex-dividend"] for r in rows]
+    assert got["split_ratio"].to_list() == [None if r["split_ratio"] == "1.0" else float(r["split_ratio"]) for r in rows]
+    assert got["adjusted_close"].to_list() == [float(r["adj_close"]) for r in rows]
+
+
+def test_a_file_named_for_its_symbol_gzip_and_zip():
+    body = b"date,open,high,low,close,volume,dividend,split\n2014-06-06,92.8,93.0,92.1,92.2,87484600,0.0,1.0\n" \
+           b"2014-06-09,92.7,93.9,91.8,93.7,75415000,0.0,7:1\n"
+    snap = ticker_csv.parse(body, captured_at=NOW, file="aapl.csv")
+    assert snap.tickers["symbol"].to_list() == ["AAPL", "AAPL"] and snap.tickers["split_ratio"].to_list() == [None, 7.0]
+    assert snap.tickers["split_ratio_text"].to_list() == ["1.0", "7:1"] and snap.tickers["open_text"].to_list() == ["92.8", "92.7"]
+    zipped = gzip.compress(body)
+    gz = ticker_csv.parse(zipped, captured_at=NOW, file="AAPL.csv.gz")
+    assert gz.tickers.equals(snap.tickers)
+    archive = ticker_csv.bundle({"AAPL.csv.gz": zipped, "KO.csv": body.replace(b"7:1", b"1.0")})
+    assert archive == ticker_csv.bundle({"KO.csv": body.replace(b"7:1", b"1.0"), "AAPL.csv.gz": zipped})  # same bytes
+    both = ticker_csv.parse(archive, captured_at=NOW, file="daily.zip")
+    assert sorted(set(both.tickers["symbol"])) == ["AAPL", "KO"] and both.tickers.height == 4
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        assert z.read("AAPL.csv.gz") == zipped and z.read("KO.csv") == body.replace(b"7:1", b"1.0")  # each file as it was
+    with pytest.raises(ParseError, match=r"20241128T120000Z\.csv:1: header has no symbol \(or ticker\) column"):
+        ticker_csv.parse(body, captured_at=NOW, file="20241128T120000Z.csv")
+    bad = ticker_csv.parse(body.replace(b"7:1", b"seven"), captured_at=NOW, file="AAPL.csv")
+    assert len(bad.rejects) == 1 and "split not a number: 'seven'" in bad.rejects[0].reason
