@@ -44,16 +44,17 @@ consensus_base as (
            null::varchar as quality, null::varchar as quality_checks, null::varchar as basis
     from fx_rates_consensus
 ),
-legs as (
+provider_legs as (
     select * from quoted
     union all
     select * from source_base
-    union all
+),
+consensus_legs as (
     select * from consensus
     union all
     select * from consensus_base
 ),
-pairs as (
+provider_pairs as (
     select
         b.date,
         b.source,
@@ -63,11 +64,30 @@ pairs as (
         least(coalesce(b.digits, q.digits), coalesce(q.digits, b.digits)) as digits,
         case when 'ERROR' in (b.quality, q.quality) then 'ERROR' when 'WARN' in (b.quality, q.quality) then 'WARN' end as quality,
         nullif(concat_ws(',', b.quality_checks, q.quality_checks), '') as quality_checks,
-        case when b.source = 'consensus' then
-            nullif(concat_ws('; ', case when b.currency <> q.currency then b.basis end, q.basis), '') end as basis
-    from legs as b
-    join legs as q
+        null::varchar as basis
+    from provider_legs as b
+    join provider_legs as q
         on q.date = b.date and q.source = b.source
+),
+consensus_pairs as (  -- a pairing of its own: a filter on a provider's source removes it whole, both legs unread
+    select
+        b.date,
+        'consensus' as source,
+        b.currency as base,
+        q.currency as quote,
+        q.per_source_base / b.per_source_base as rate,
+        least(coalesce(b.digits, q.digits), coalesce(q.digits, b.digits)) as digits,
+        null::varchar as quality,
+        null::varchar as quality_checks,
+        nullif(concat_ws('; ', case when b.currency <> q.currency then b.basis end, q.basis), '') as basis
+    from consensus_legs as b
+    join consensus_legs as q
+        on q.date = b.date
+),
+pairs as (
+    select * from provider_pairs
+    union all
+    select * from consensus_pairs
 )
 select
     date,
