@@ -217,3 +217,22 @@ def test_duplicate_and_conflicting_actions_and_bad_prices_are_findings(data_dir,
     ohlc = _judge(data_dir, "ohlc", dt.date(2005, 2, 1), dt.date(2005, 3, 31))
     assert ohlc["date"].to_list() == [dt.date(2005, 3, 1)] and ohlc["severity"].to_list() == ["ERROR"]
     assert ohlc["detail"][0].startswith("AAPL on 2005-03-01: open 44.6 above high 44.4; close 44.50 above high 44.4 (raw/")
+
+
+def test_an_ex_date_off_the_exchanges_sessions_is_a_finding(data_dir, tmp_path, monkeypatch):
+    """A reference action dated on a Saturday (2005-02-26) and one on Presidents' Day (2005-02-21): neither is an XNYS
+    session, so neither can be an ex-date."""
+    from dagster_project import reference
+
+    folder = tmp_path / "reference"
+    shutil.copytree(reference.REFERENCE, folder)
+    with open(folder / "corporate_actions.csv", "a") as fh:
+        fh.write("IBM,XNYS,2005-02-26,dividend,,0.18,a test statement,\nIBM,XNYS,2005-02-21,dividend,,0.18,a test statement,\n")
+    monkeypatch.setattr(reference, "REFERENCE", folder)
+    pipeline.land_input(data_dir, BUNDLED.read_bytes(), name=BUNDLED.name)
+    pipeline.parse_partitions(data_dir, "ticker_csv", [dt.date(2005, 1, 1), dt.date(2005, 2, 1)])
+    found = _judge(data_dir, "corporate_actions", dt.date(2005, 2, 1), dt.date(2005, 2, 28))
+    off = found.filter(found["subject"] == "IBM")
+    assert sorted(off["date"].to_list()) == [dt.date(2005, 2, 21), dt.date(2005, 2, 26)]
+    assert set(off["severity"]) == {"ERROR"}
+    assert all("not a XNYS session" in d and "corporate_actions.csv:" in d for d in off["detail"])

@@ -269,8 +269,13 @@ def _parse_plain(data: bytes, captured_at: dt.datetime, exchange: str, name: str
     data = data.removeprefix(b"\xef\xbb\xbf")
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not data.isascii() or b'"' in data or b"\n\n" in data.strip(b"\n") or b"\x00" in data[:4096]:
-        return None
+    first, last = 0, len(data)
+    while first < last and data[first] == 0x0A:
+        first += 1
+    while last > first and data[last - 1] == 0x0A:
+        last -= 1
+    if not data.isascii() or b'"' in data or data.find(b"\n\n", first, last) != -1 or b"\x00" in data[:4096]:
+        return None  # (found without a stripped copy of the whole file)
     header = [_ALIASES.get(h.strip().lower()) for h in data[: data.find(b"\n")].decode().split(",")]
     present = [h for h in header if h]
     if not {"date", "close"} <= set(present) or len(present) != len(set(present)):
