@@ -204,7 +204,8 @@ def _corporate_actions_applied(con, limit: int = 8) -> None:
         "order by split_ratio is null, abs(change_pct) desc, session limit $n", {"n": limit}).fetchall()
     if not rows:
         return
-    table = Table(title=f"Corporate actions applied ({rows[0][-1]:,} sessions; mdw sql \"select * from corporate_actions\")")
+    n = rows[0][-1]
+    table = Table(title=f"Corporate actions applied ({n:,} session{'s' if n != 1 else ''}; mdw sql \"select * from corporate_actions\")")
     for col in ("session", "source", "symbol", "change %", "split-adjusted %", "total return %", "adjustment"):
         table.add_column(col, justify="right" if "%" in col else "left")
     def pct(x):
