@@ -24,6 +24,8 @@ from dagster_project.settings import REPO
 SQL_DIR = REPO / "sql"
 _GRAIN = re.compile(r"^--\s*grain:\s*(.+)$")
 _COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
+# a mart's configuration, in its header: what it is keyed by and built from (sqlmodels.mart_config)
+_SETTING = re.compile(r"^--\s*(time key|subject|dataset|reads):\s*(.+)$")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class RelationDoc:
     description: str = ""
     grain: tuple[str, ...] = ()
     columns: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def fingerprint() -> str:
@@ -60,6 +63,8 @@ def parse_header(sql: str) -> RelationDoc:
             doc.grain = tuple(c.strip() for c in m.group(1).split(","))
         elif m := _COLUMN.match(line):
             doc.columns[m.group(1)] = m.group(2).strip()
+        elif m := _SETTING.match(line):
+            doc.settings[m.group(1)] = m.group(2).strip()
         else:
             prose.append(line.removeprefix("--").strip())
     doc.description = " ".join(p for p in prose if p)

@@ -107,18 +107,52 @@ def inputs_of(name: str) -> set[str]:
 _DUCK_TYPES = {"String": "VARCHAR", "Date": "DATE", "Datetime": "TIMESTAMPTZ", "Float64": "DOUBLE", "Int64": "BIGINT"}
 
 
-# What a mart is keyed and ordered by: (time key, subject), rows sorted by source, subject, time within a file.
-MART_KEYS = {"fx_rates": ("date", "currency"), "fx_daily_change": ("date", "currency"),
-             "ticker_quotes": ("session", "symbol"), "ticker_daily_change": ("session", "symbol"),
-             "fx_rates_consensus": ("date", "currency")}
+@dataclass(frozen=True)
+class MartConfig:
+    """What a mart is keyed by and built from, declared in its SQL file's header (one file declares a mart):
+
+    ``-- time key: date`` (its month files are months of this column; ``session``: exchange sessions, which a
+    capture early in a month can show for the month before), ``-- subject: currency`` (rows are sorted by source,
+    subject, time key within a file), ``-- dataset: rates`` (the parsed dataset whose runs build it) and, where a
+    month reads beyond itself, ``-- reads: the previous month`` (a daily change's first rows; the consensus's quotes
+    up to 7 days old: a month is rebuilt when the month before it changes) or ``-- reads: the next month`` (a
+    session of the month shown by a capture early in the next)."""
+
+    name: str
+    time_key: str
+    subject: str
+    dataset: str
+    reads_previous_month: bool
+    reads_next_month: bool
+
+
+def mart_config(name: str) -> MartConfig:
+    settings = catalog_docs.parse_header(model_sql(name)).settings
+    missing = {"time key", "subject", "dataset"} - set(settings)
+    if missing:
+        raise ValueError(f"sql/marts/{name}.sql: its header lacks {', '.join(f'-- {k}: …' for k in sorted(missing))}")
+    reads = settings.get("reads", "")
+    if reads not in ("", "the previous month", "the next month"):
+        raise ValueError(f"sql/marts/{name}.sql: '-- reads: {reads}' (known: the previous month, the next month)")
+    return MartConfig(name, settings["time key"], settings["subject"], settings["dataset"], reads == "the previous month",
+                      reads == "the next month")
+
+
+MART_CONFIG = {name: mart_config(name) for name in MARTS}
 
 
 def time_key(name: str) -> str:
-    """The time column of a mart: ticker marts are per exchange session, FX marts per date."""
-    return MART_KEYS[name][0]
+    """The time column of a mart (its header's ``-- time key:``): sessions for ticker marts, dates for FX marts."""
+    return MART_CONFIG[name].time_key
 
-# their first rows look back on the previous month (the consensus: on quotes up to 7 days old)
-DAILY_CHANGE = ("fx_daily_change", "ticker_daily_change", "fx_rates_consensus")
+
+def marts_of_dataset(dataset: str) -> list[str]:
+    """The marts a parsed dataset's runs build (their headers' ``-- dataset:``), in build order."""
+    return [name for name in MARTS if MART_CONFIG[name].dataset == dataset]
+
+
+# their first rows look back on the previous month (a daily change; the consensus: on quotes up to 7 days old)
+DAILY_CHANGE = tuple(name for name in MARTS if MART_CONFIG[name].reads_previous_month)
 PARSED_GLOB = "source=*/month=*/*.parquet"
 LEGACY_GLOB = "source=*/date=*/*.parquet"  # the one-file-per-day layout before 0.2: read for `mdw rebuild`
 
@@ -248,7 +282,7 @@ class MartStats:
 
 def _input_months(data_dir: Path, name: str) -> list[dt.date]:
     """Every month any input of ``name`` has a file for (a full build)."""
-    dataset = "tickers" if name.startswith("ticker") else "rates"
+    dataset = MART_CONFIG[name].dataset
     found = [*lake.glob(data_dir / "warehouse" / dataset, "source=*/month=*/*.parquet"), *mart_files(data_dir, name)]
     return sorted({storage.month_from_folder(p.parent.name) for p in found})
 
@@ -258,7 +292,7 @@ def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
     sessions their captures show (a capture on 1 December can show 29 November); for a daily change also the
     next month when it is built (its first change looks back on this month's last quote)."""
     targets = set(months)
-    if name.startswith("ticker"):
+    if MART_CONFIG[name].time_key == "session":
         con = connect(data_dir, months=months)
         shown = con.execute(
             "select distinct date_trunc('month', session)::date from stg_tickers "
@@ -278,7 +312,7 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     only the files of those months and their neighbours; each month file is replaced atomically."""
     started = time.perf_counter()
     months = sorted({storage.month_of(m) for m in months}) if months is not None else _input_months(data_dir, name)
-    key, subject = MART_KEYS[name]
+    key, subject = MART_CONFIG[name].time_key, MART_CONFIG[name].subject
     root = mart_root(data_dir, name)
     if not months:
         return MartStats(name, 0, time.perf_counter() - started, None, None, "(no rows)")

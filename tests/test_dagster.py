@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 from conftest import BUNDLED_PAGE, FIXTURES
 
+from dagster_project import quality, sources
 from dagster_project.defs.sources import assets, sensors
 from dagster_project.defs.sources.resources import HistoryFeed, SnapshotFeed, Warehouse
 
@@ -18,7 +19,9 @@ def test_all_definitions_load():
     graph = defs.resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["raw_ecb"] == "raw" and groups["ecb_rates"] == "parsed" and groups["fx_rates"] == "models"
-    assert {g for g in groups.values()} == {"raw", "parsed", "models"}
+    assert {g for g in groups.values()} == {"raw", "parsed", "models", "central_banks"}
+    banks = [name for name, s in sources.SOURCES.items() if s.group == "central_banks"]
+    assert len(banks) >= 12 and all(groups[f"raw_{b}"] == groups[f"{b}_rates"] == "central_banks" for b in banks)
     for key in ("raw_page", "page_rates", "page_tickers", "fixer_rates", "ticker_csv_tickers"):
         assert graph.get(dg.AssetKey(key)).partitions_def is not None
     assert defs.resolve_sensor_def("inbox_sensor") and defs.resolve_sensor_def("catch_up_sensor")
@@ -30,7 +33,10 @@ def test_all_definitions_load():
     for name in ("ecb_daily", "page_snapshots", "fixer_daily", "ticker_csv_daily"):
         assert defs.resolve_schedule_def(name)
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
-    assert len(checks) == 10 * 3 + 5 + 6 + 3 + 1  # rates assets, page_tickers, ticker_csv_tickers, fx_rates, ticker_quotes
+    rates_assets = [f"{name}_rates" for name, s in sources.SOURCES.items() if "rates" in s.datasets]
+    per_rates_asset = {n for a, n in checks if a == "ecb_rates"}
+    assert per_rates_asset == {*quality.DATASET_CHECKS["rates"], "quarantined_lines"} and all({n for a, n in checks if a == r} == per_rates_asset for r in rates_assets)
+    assert checks == {(asset, name) for asset, (_, _, names) in quality.ASSET_CHECKS.items() for name in names}
     assert ("page_rates", "partition_structure") in checks and ("fx_rates", "source_disagreement") in checks
     assert graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey("ecb_rates"), "partition_structure")).blocking
 
@@ -87,7 +93,8 @@ def test_materialize_sources_and_models_in_tmp_warehouse(data_dir):
         assert {c.name: c.type for c in newest.schema.columns}["rate"] == "float"
         files = sorted(p.relative_to(data_dir / "warehouse" / "marts").as_posix()
                        for p in (data_dir / "warehouse" / "marts").rglob("*.parquet") if "charts" not in p.parts)
-        assert files == [f"{m}/month=2024-11/data.parquet" for m in ("fx_daily_change", "fx_rates", "ticker_daily_change", "ticker_quotes")]
+        assert files == [f"{m}/month=2024-11/data.parquet"
+                         for m in ("fx_daily_change", "fx_rates", "fx_rates_consensus", "ticker_daily_change", "ticker_quotes")]
 
 
 def test_a_month_without_data_is_an_empty_partition_not_a_failure(data_dir):

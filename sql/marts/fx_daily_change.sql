@@ -10,6 +10,10 @@
 -- long gap (ISK in 2018 after nine years) has no day-over-day change, and a month's rows never depend on
 -- older months, so building month by month gives the same rows as building the whole history at once.
 -- grain: date, source, currency
+-- time key: date
+-- subject: currency
+-- dataset: rates
+-- reads: the previous month
 -- column prev_date: the previous date this source quoted the currency (same or previous month); null when none
 -- column prev_rate: the rate on prev_date
 -- column change: rate - prev_rate, in units of `currency` per 1 `base`

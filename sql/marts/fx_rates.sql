@@ -4,6 +4,9 @@
 -- the blocking `partition_structure` check are left out.
 -- Sorted by source, currency, date so a filter on one currency reads few row groups.
 -- grain: date, source, currency
+-- time key: date
+-- subject: currency
+-- dataset: rates
 with quotes as (
     select * from stg_rates_daily
 ),

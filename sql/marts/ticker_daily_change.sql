@@ -6,6 +6,10 @@
 -- The previous session counts only from the same or the previous month (see fx_daily_change), so
 -- building month by month gives the same rows as building the whole history at once.
 -- grain: session, source, symbol
+-- time key: session
+-- subject: symbol
+-- dataset: tickers
+-- reads: the previous month
 -- column prev_session: the previous session this source quoted the symbol (same or previous month); null when none
 -- column prev_price: the price on prev_session
 -- column change: our change, price - prev_price

@@ -1,6 +1,10 @@
 -- One quote per exchange session, source and symbol, with its data quality (see fx_rates).
 -- A page captured on a US holiday (2024-11-28) shows the previous session (2024-11-27).
 -- grain: session, source, symbol
+-- time key: session
+-- subject: symbol
+-- dataset: tickers
+-- reads: the next month
 -- column open: the session's opening price as published (a vendor export's; null where the input has none)
 -- column high: the session's highest price as published
 -- column low: the session's lowest price as published

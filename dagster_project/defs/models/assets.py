@@ -27,7 +27,9 @@ _NEXT_MONTH = dg.TimeWindowPartitionMapping(end_offset=1, allow_nonexistent_upst
 def _deps(name: str) -> list[dg.AssetDep]:
     """What the model's SQL reads (``sqlmodels.inputs_of``): a mart is that mart's asset; a parsed dataset is every
     parsed asset of the registry holding it (``parsed_rates``: ecb_rates, page_rates, fixer_rates)."""
-    mapping = _PREVIOUS_MONTH if name in sqlmodels.DAILY_CHANGE else _NEXT_MONTH if name == "ticker_quotes" else None
+    config = sqlmodels.MART_CONFIG.get(name)
+    mapping = (None if config is None else _PREVIOUS_MONTH if config.reads_previous_month
+               else _NEXT_MONTH if config.reads_next_month else None)
     keys: list[str] = []
     for relation in sorted(sqlmodels.inputs_of(name)):
         keys += sources.assets_of_dataset(relation.removeprefix("parsed_")) if relation.startswith("parsed_") else [relation]
@@ -133,10 +135,8 @@ MART_ASSETS = [_mart_asset(name) for name in sqlmodels.MARTS]
 MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), "fx_cross_rates"]
 # fx_cross_rates is a view: materializing it only records its metadata, so `mdw run` and the UI do it,
 # not every scheduled run or backfill chunk
-MODELS_OF_DATASET = {"rates": ["fx_rates", "fx_daily_change", "fx_rates_consensus"], "tickers": ["ticker_quotes", "ticker_daily_change"]}
-
-
 def models_for(datasets) -> list[str]:
-    """The partitioned model assets built from ``datasets`` (rates, tickers), in build order."""
-    wanted = {m for d in datasets for m in MODELS_OF_DATASET.get(d, [])}
+    """The partitioned model assets built from ``datasets`` (rates, tickers), in build order: the marts whose SQL
+    header names the dataset (``-- dataset: rates``)."""
+    wanted = {m for d in datasets for m in sqlmodels.marts_of_dataset(d)}
     return [m for m in MODEL_ASSETS if m in wanted]
