@@ -272,7 +272,7 @@ def query_latency(data: Path) -> list[tuple]:
 
 
 def main() -> None:
-    from bench import history, objectstore, postgres
+    from bench import history, objectstore, postgres, versions
 
     started = time.perf_counter()
     history_rows = history.measure()
@@ -300,6 +300,7 @@ def main() -> None:
         print(rows[-1], flush=True)
         rows += models_vs_bare(data)
         rows += against_alternatives(data, zip_path)
+        rows += versions.measure(data)  # issue 22: fx_rates_known_at, fx_convert with and without known_at
         print(rows[-1], flush=True)
         scale_rows, big = scale_points(tmp)
         rows += scale_rows

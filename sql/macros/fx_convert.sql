@@ -71,11 +71,13 @@ known_pairs as (
     where k.f_rate is not null and k.t_rate is not null
 ),
 quoted as (
-    -- every publication of the pair up to on_date, read once: the window's candidates and the latest one
+    -- the window's candidates: the pair's publications from on_date - max_age_days to on_date (a date range the
+    -- scan prunes row groups by; the latest before the window, for the note, is `earlier`'s)
     select c.date as rate_date, c.source as rate_source, c.rate, c.rate_text, c.quality, c.quality_checks
     from fx_cross_rates as c
     where known_at is null
-      and c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
+      and c.base = upper(from_ccy) and c.quote = upper(to_ccy)
+      and c.date between cast(on_date as date) - cast(max_age_days as integer) and cast(on_date as date)
       and (source_name is null or c.source = source_name)
       and (c.source <> 'consensus' or source_name = 'consensus')  -- the blend only when asked for: never computed otherwise
 ),
@@ -130,7 +132,25 @@ known_quality as (
     where known_at is not null and r.currency in (upper(from_ccy), upper(to_ccy))
 ),
 earlier as (
-    select max(q.rate_date) as last_date from quoted as q
+    -- for the note when the window has none: the latest date on or before on_date on which one source quoted both
+    -- currencies (its own base counts as quoted), from one scan of the two currencies' rows of fx_rates, not paired
+    -- (pairing 27 years of them cost as much as the rest of the macro); the consensus's from fx_cross_rates
+    select max(d.date) as last_date
+    from (
+        select r.date
+        from fx_rates as r
+        where known_at is null
+          and r.currency in (upper(from_ccy), upper(to_ccy)) and r.date <= cast(on_date as date)
+          and (source_name is null or r.source = source_name)
+        group by r.date, r.source
+        having count(distinct r.currency) = case when upper(from_ccy) = upper(to_ccy) then 1 else 2 end
+            - case when any_value(r.base) in (upper(from_ccy), upper(to_ccy)) then 1 else 0 end
+        union all
+        select c.date
+        from fx_cross_rates as c
+        where known_at is null and source_name = 'consensus'
+          and c.source = 'consensus' and c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
+    ) as d
 ),
 codes as (
     select count(*) filter (where k.code = upper(from_ccy)) as from_known, count(*) filter (where k.code = upper(to_ccy)) as to_known
