@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -104,6 +105,54 @@ def _rows(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={k: FINDING_SCHEMA[k] for k in _RULE_COLUMNS}) if rows else _empty_rule_frame()
 
 
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    rules: tuple  # each: a SQL file name (sql/checks/<name>.sql) or a Python rule function
+    judges: tuple[str, ...] = ()  # the parsed datasets (rates, tickers), inputs, or marts (fx_rates) it judges
+    blocking: bool = False
+    whole_warehouse: bool = False  # judged on every month as of now, whatever months the run covers
+    min_sources: int = 0  # a check across sources: with fewer sources quoting in the judged months, nothing to find
+
+    def evaluate(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[pl.DataFrame, int]:
+        """The findings, and how many were left out as reviewed and accepted (data/reference/accepted_findings.csv)."""
+        parts = [run_sql(con, r, scope, self.name) if isinstance(r, str) else r(con, scope) for r in self.rules]
+        frame = pl.concat(parts) if parts else _empty_rule_frame()
+        found = frame.height
+        for waiver in accepted_findings().get(self.name, []):
+            frame = frame.filter(~((pl.col("source") == waiver["source"]) & (pl.col("subject") == waiver["subject"])
+                                   & pl.col("date").is_between(waiver["first_date"], waiver["last_date"])))
+        return frame.with_columns(
+            pl.lit(self.name).alias("check_name"), pl.lit(scope.asset).alias("asset"),
+            pl.lit(scope.dataset).alias("dataset"),
+            pl.lit("warehouse" if self.whole_warehouse or scope.source is None else "partition").alias("scope"),
+        ).select(list(FINDING_SCHEMA)).sort("date", "subject", "severity"), found - frame.height
+
+
+# Python rules, registered by name: a SQL check names the ones it runs with (``-- with: unknown_codes``), and a check
+# written in Python alone is declared on its function (``python_check``). Either way, one declaration per check.
+_RULES: dict[str, Callable] = {}
+_PYTHON_CHECKS: dict[str, dict] = {}
+
+
+def rule(fn: Callable) -> Callable:
+    """A Python rule that a SQL check runs beside its SQL (``-- with: <name>`` in the check's header)."""
+    _RULES[fn.__name__] = fn
+    return fn
+
+
+def python_check(description: str, *, judges: tuple[str, ...], whole_warehouse: bool = False) -> Callable:
+    """A check written in Python alone, named for its function: what it looks for, and what it judges (parsed
+    datasets, ``rates`` / ``tickers``, or marts)."""
+    def register(fn: Callable) -> Callable:
+        _PYTHON_CHECKS[fn.__name__] = {"description": description, "rules": (fn,), "judges": judges,
+                                       "whole_warehouse": whole_warehouse}
+        return fn
+    return register
+
+
+@rule
 def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Codes that are neither ISO 4217 (iso4217 package) nor a known market or defunct code (rates only): those
     the ``currencies`` relation does not publish."""
@@ -118,6 +167,7 @@ def unknown_codes(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
                   for day, code, text in unknown])
 
 
+@rule
 def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Dates with a landed single-date snapshot that parsed to no rows at all."""
     covered: dict[dt.date, str] = {}  # single-date snapshots only: a history file has no rows on holidays
@@ -135,6 +185,7 @@ def empty_partitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFra
                   for day, raw_file in sorted(covered.items()) if day not in with_rows])
 
 
+@rule
 def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Publication days of the source's calendar with no data, when the source has data before and after them (the
     days before a source's first quote are not missing: its history starts there)."""
@@ -154,6 +205,7 @@ def calendar_gaps(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
                   for day in days if day not in have])
 
 
+@python_check("A ticker snapshot captured on a day that is not a session of its exchange.", judges=("tickers",))
 def non_session_capture(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Ticker snapshots captured on a day that is not a session of their exchange: they repeat an older session."""
     captures = con.execute(
@@ -169,6 +221,8 @@ def non_session_capture(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.Data
     return _rows(rows)
 
 
+@python_check("The newest partition of each source against its publication calendar.", judges=("fx_rates", "ticker_quotes"),
+              whole_warehouse=True)
 def freshness(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """Each scheduled source's newest partition against the publications its calendar says should exist by now.
 
@@ -204,80 +258,61 @@ def _dates(scope: Scope) -> list[dt.date]:
 
 # ------------------------------------------------------------------------------------------- registry
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    description: str
-    rules: tuple  # each: a SQL file name (sql/checks/<name>.sql) or a Python rule function
-    blocking: bool = False
-    whole_warehouse: bool = False  # judged on every month as of now, whatever months the run covers
-    min_sources: int = 0  # a check across sources: with fewer sources quoting in the judged months, nothing to find
-
-    def evaluate(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[pl.DataFrame, int]:
-        """The findings, and how many were left out as reviewed and accepted (data/reference/accepted_findings.csv)."""
-        parts = [run_sql(con, r, scope, self.name) if isinstance(r, str) else r(con, scope) for r in self.rules]
-        frame = pl.concat(parts) if parts else _empty_rule_frame()
-        found = frame.height
-        for waiver in accepted_findings().get(self.name, []):
-            frame = frame.filter(~((pl.col("source") == waiver["source"]) & (pl.col("subject") == waiver["subject"])
-                                   & pl.col("date").is_between(waiver["first_date"], waiver["last_date"])))
-        return frame.with_columns(
-            pl.lit(self.name).alias("check_name"), pl.lit(scope.asset).alias("asset"),
-            pl.lit(scope.dataset).alias("dataset"),
-            pl.lit("warehouse" if self.whole_warehouse or scope.source is None else "partition").alias("scope"),
-        ).select(list(FINDING_SCHEMA)).sort("date", "subject", "severity"), found - frame.height
+_HEADER = re.compile(r"^--\s*(check|judges|blocking|min sources|with):\s*(.+)$")
 
 
-CHECKS = {c.name: c for c in [
-    Check("partition_structure", "Blocking: a partition that is empty, or holds under half the codes of the source's "
-          "previous publication, is structurally broken; the models leave it out.",
-          ("partition_structure", empty_partitions), blocking=True),
-    Check("quarantined_lines", "Lines the parser read but kept out of the data (not a number, <= 0, NaN, comma "
-          "decimal, a code twice with different values), with file, line and reason.", ("quarantined_lines",)),
-    Check("valid_values", "Stored rates and prices are finite and > 0, each code once per snapshot, and every code "
-          "is ISO 4217 or a known market or defunct code.", ("valid_values", unknown_codes)),
-    Check("precision", "A rate with too few significant digits to carry a price (XAU 0.0004: +/-12.5%), with the "
-          "implied metal price and its range.", ("precision",)),
-    Check("metal_units", "Precious metals quoted in troy ounces per base unit instead of currency per troy ounce, "
-          "with the implied price per ounce.", ("metal_units",)),
-    Check("defunct_codes", "Codes quoted after their withdrawal date (date-aware), the stale value against "
-          "successor x ratio.", ("defunct_codes",)),
-    Check("peg_deviation", "Pegged, banded and par currencies against their anchor (cross-rate), with a tolerance "
-          "and a validity period per peg (data/reference/pegs.csv).", ("peg_deviation",)),
-    Check("stale_values", "A value unchanged over many publications while the source's other currencies moved "
-          "(pegs to the source's base excepted).", ("stale_values",)),
-    Check("jumps", "A day-over-day move far outside the series' own recent volatility (median-absolute-change "
-          "based, robust).", ("jumps",)),
-    Check("completeness", "Codes quoted on the previous publication day missing today; publication days of the "
-          "source's calendar with no data.", ("completeness", calendar_gaps)),
-    Check("ticker_change_consistency", "The published percent change against change / previous close at the "
-          "published precision.", ("ticker_change_consistency",)),
-    Check("non_session_capture", "A ticker snapshot captured on a day that is not a session of its exchange.",
-          (non_session_capture,)),
-    Check("ohlc", "A session's open and close between its low and high, and a volume >= 0, where the export has them.",
-          ("ohlc",)),
-    Check("corporate_actions", "Splits and dividends stated twice or with different values, ex-dates off the exchange's "
-          "sessions, a recorded split the closes do not show, a split-like move with no recorded split.",
-          ("corporate_actions",)),
-    Check("source_disagreement", "Two sources on the same date more than the threshold apart (per 1 EUR).",
-          ("source_disagreement",), min_sources=2),
-    Check("source_consensus", "Frankfurter's consensus rule: where three or more sources quote a currency on a date, "
-          "a quote more than max(10 x MAD, 5% of the median) from their median (per 1 EUR).", ("source_consensus",),
-          min_sources=int(thresholds()["source_consensus"]["min_sources"])),
-    Check("freshness", "The newest partition of each source against its publication calendar.", (freshness,),
-          whole_warehouse=True),
-]}
+def _sql_check(path: Path) -> Check:
+    """A check declared by its SQL file's header: ``-- check:`` what it looks for (required), ``-- judges:`` the
+    parsed datasets (``rates``, ``tickers``), ``inputs`` (a source's raw inputs: its first parsed asset) or marts
+    (``fx_rates``) it judges, optionally ``-- blocking: yes``, ``-- min sources: 2`` (or ``threshold``: the
+    check's ``min_sources`` row), ``-- with:`` the Python rules it runs beside its SQL. Its parameters are its rows
+    of data/reference/check_thresholds.csv."""
+    header: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("--"):
+            break
+        if m := _HEADER.match(line):
+            header[m.group(1)] = m.group(2).strip()
+    missing = {"check", "judges"} - set(header)
+    if missing:
+        raise ValueError(f"sql/checks/{path.name}: its header lacks {', '.join(f'-- {k}: …' for k in sorted(missing))}")
+    name = path.stem
+    unknown = [r for r in header.get("with", "").replace(",", " ").split() if r not in _RULES]
+    if unknown:
+        raise ValueError(f"sql/checks/{path.name}: '-- with: {', '.join(unknown)}' names no Python rule (known: {', '.join(sorted(_RULES))})")
+    at_least = header.get("min sources", "0")
+    return Check(name, header["check"], (name, *(_RULES[r] for r in header.get("with", "").replace(",", " ").split())),
+                 judges=tuple(j.strip() for j in header["judges"].split(",")),
+                 blocking=header.get("blocking", "no").lower() in ("yes", "true"),
+                 min_sources=int(thresholds()[name]["min_sources"]) if at_least == "threshold" else int(at_least))
 
-# The checks of each parsed dataset; quarantined_lines goes on the first parsed asset of a source (its
-# rejected lines are per input, not per dataset).
-DATASET_CHECKS = {
-    "rates": ("partition_structure", "valid_values", "precision", "metal_units", "defunct_codes", "peg_deviation",
-              "stale_values", "jumps", "completeness"),
-    "tickers": ("partition_structure", "valid_values", "ticker_change_consistency", "non_session_capture", "jumps", "ohlc",
-                "corporate_actions"),
-}
-MART_CHECKS = {"fx_rates": ("rates", ("source_disagreement", "source_consensus", "freshness")),
-               "ticker_quotes": ("tickers", ("freshness",))}
+
+def _checks() -> dict[str, Check]:
+    found = [_sql_check(p) for p in sorted(CHECK_SQL.glob("*.sql"))]
+    found += [Check(name, **spec) for name, spec in sorted(_PYTHON_CHECKS.items())]
+    clash = {c.name for c in found if [d.name for d in found].count(c.name) > 1}
+    if clash:
+        raise ValueError(f"checks declared twice (a SQL file and a Python function): {sorted(clash)}")
+    return {c.name: c for c in sorted(found, key=lambda c: (not c.blocking, c.name))}  # blocking checks first
+
+
+CHECKS = _checks()
+
+
+def _mart_dataset(mart: str) -> str:
+    """A mart's dataset, from its SQL header (``-- dataset: rates``)."""
+    m = re.search(r"^--\s*dataset:\s*(\w+)", (REPO / "sql" / "marts" / f"{mart}.sql").read_text(), re.MULTILINE)
+    if m is None:
+        raise ValueError(f"sql/marts/{mart}.sql: no '-- dataset:' line, which the checks judging it need")
+    return m.group(1)
+
+
+# The checks of each parsed dataset, and of each mart some check judges: all from the checks' own declarations.
+# ``inputs`` checks (quarantined_lines) go on the first parsed asset of a source: its rejected lines are per input.
+DATASET_CHECKS = {dataset: tuple(n for n, c in CHECKS.items() if dataset in c.judges) for dataset in ("rates", "tickers")}
+INPUT_CHECKS = tuple(n for n, c in CHECKS.items() if "inputs" in c.judges)
+MART_CHECKS = {mart: (_mart_dataset(mart), tuple(n for n, c in CHECKS.items() if mart in c.judges))
+               for mart in sorted({j for c in CHECKS.values() for j in c.judges} - {"rates", "tickers", "inputs"})}
 
 
 def _asset_checks() -> dict[str, tuple[str, str | None, tuple[str, ...]]]:
@@ -286,7 +321,7 @@ def _asset_checks() -> dict[str, tuple[str, str | None, tuple[str, ...]]]:
         for k, dataset in enumerate(source.datasets):
             checks = DATASET_CHECKS[dataset]
             if k == 0:
-                checks = (checks[0], "quarantined_lines", *checks[1:])
+                checks = (*checks[:1], *INPUT_CHECKS, *checks[1:])
             out[f"{source.name}_{dataset}"] = (dataset, source.name, checks)
     return {**out, **{mart: (dataset, None, checks) for mart, (dataset, checks) in MART_CHECKS.items()}}
 

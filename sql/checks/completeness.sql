@@ -1,3 +1,6 @@
+-- check: Codes quoted on the two previous publication days missing today; publication days of the source's calendar with no data between its first and newest quote.
+-- judges: rates
+-- with: calendar_gaps
 -- Codes the source quoted on its previous two publication days but not on this one (codes withdrawn in
 -- between are expected to go: ref_defunct_currencies). Two, so a table published on some days only (the Polish
 -- central bank's weekly table B beside its daily table A) is not "missing" the day after. Days the source's

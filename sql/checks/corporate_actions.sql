@@ -1,3 +1,5 @@
+-- check: Splits and dividends stated twice or with different values, ex-dates off the exchange's sessions, a recorded split the closes do not show, a split-like move with no recorded split.
+-- judges: tickers
 -- Corporate actions against each other and against the closes (corporate_actions; stg_corporate_actions holds every
 -- statement), for the symbols this source quotes in the judged range:
 -- - an action stated by more than one source: a duplicate (WARN), or a conflict when their ratios or amounts differ

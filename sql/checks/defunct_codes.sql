@@ -1,3 +1,5 @@
+-- check: Codes quoted after their withdrawal date (date-aware), the stale value against successor x ratio.
+-- judges: rates
 -- Codes quoted on or after their withdrawal date. Where a successor exists the stale value is compared
 -- with successor x ratio on the same date (LTL 3.117652 against its euro conversion rate 3.45280;
 -- BYR against 10,000 x BYN). Date-aware: BGN is valid on 2024-11-28 and defunct from 2026-01-01.

@@ -1,3 +1,5 @@
+-- check: A day-over-day move far outside the series' own recent volatility (median-absolute-change based, robust).
+-- judges: rates, tickers
 -- A move far outside the series' own recent volatility: |log change| beyond $k robust standard deviations
 -- (1.4826 x the median absolute log change over the previous $window_observations observations) and
 -- beyond $min_move. Robust, so a volatile currency's ordinary days (or one earlier jump) do not flood

@@ -1,3 +1,5 @@
+-- check: Precious metals quoted in troy ounces per base unit instead of currency per troy ounce, with the implied price per ounce.
+-- judges: rates
 -- Precious metals quoted per 1 base unit (troy ounces per EUR) instead of the market's convention,
 -- currency per troy ounce. Reports the implied price per ounce, in USD and in the base.
 with quotes as (

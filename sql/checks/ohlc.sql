@@ -1,3 +1,5 @@
+-- check: A session's open and close between its low and high, and a volume >= 0, where the export has them.
+-- judges: tickers
 -- A session's prices against each other, where the export has them: low <= open <= high, low <= close <= high, and a
 -- volume >= 0. A row that breaks this was kept as published; which figure is wrong cannot be told from the row.
 with quotes as (

@@ -1,3 +1,7 @@
+-- check: Blocking: a partition that is empty, or holds under half the codes the source usually publishes (the median of its publications of the days before), is structurally broken; the models leave it out.
+-- judges: rates, tickers
+-- blocking: yes
+-- with: empty_partitions
 -- Structurally broken partitions: a day whose snapshot holds under $min_fraction_of_previous of the
 -- codes (or symbols) the source usually publishes: the median count of its publications over the previous
 -- $lookback_days days (its previous day's count when it has one). The median, so a source with a weekly table

@@ -1,3 +1,5 @@
+-- check: Pegged, banded and par currencies against their anchor (cross-rate), with a tolerance and a validity period per peg (data/reference/pegs.csv).
+-- judges: rates
 -- Pegged and par currencies off their peg, judged on the cross-rate to the anchor (units of the pegged
 -- currency per 1 anchor: AED per USD, FKP per GBP), only inside the peg's validity period.
 -- fixed / par / currency board: |cross / central - 1| beyond the peg's tolerance; band: outside the band;

@@ -1,3 +1,5 @@
+-- check: A rate with too few significant digits to carry a price (XAU 0.0004: +/-12.5%), with the implied metal price and its range.
+-- judges: rates
 -- A published rate whose last digit's rounding alone moves it by more than $max_rounding_bp basis points
 -- cannot carry a price: XAU 0.0004 (one significant digit) lies anywhere in [0.00035, 0.00045), +/-12.5%.
 -- For metals the implied price per troy ounce is reported with its range.

@@ -1,3 +1,5 @@
+-- check: Lines the parser read but kept out of the data (not a number, <= 0, NaN, comma decimal, a code twice with different values), with file, line and reason.
+-- judges: inputs
 -- Lines the parser read but did not trust (not a number, zero or negative, NaN, a comma decimal, a code
 -- quoted twice with different values, a ticker with a missing line): kept out of the data, reported here.
 with rejects as (

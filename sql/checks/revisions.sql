@@ -1,3 +1,5 @@
+-- check: A later capture of a provider date giving another value (a page captured again, a history file restating a daily file, a correction) more than the threshold from the earlier one (fx_rate_revisions).
+-- judges: rates
 -- Revisions of the judged source's quotes dated in the judged range (fx_rate_revisions): a later capture of the
 -- same provider date giving a different value (a page captured again, a history file restating a daily file, a
 -- provider's correction). Reported as WARN when the revision moves the value more than $min_bp basis points;

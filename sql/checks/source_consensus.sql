@@ -1,3 +1,6 @@
+-- check: Frankfurter's consensus rule: where three or more sources quote a currency on a date, a quote more than max(10 x MAD, 5% of the median) from their median (per 1 EUR).
+-- judges: fx_rates
+-- min sources: threshold
 -- Frankfurter's consensus rule: for a currency quoted by min_sources or more providers on a date (per 1 EUR,
 -- rebased from each provider's own legs, so every base compares), a quote is an outlier when it lies more than
 -- max(mad_multiple x MAD, min_fraction_of_median x median) from the median of the providers' quotes (MAD: the

@@ -1,3 +1,6 @@
+-- check: Two sources on the same date more than the threshold apart (per 1 EUR).
+-- judges: fx_rates
+-- min sources: 2
 -- Two providers quoting one currency on one date more than max_bp apart, compared per 1 EUR (rebased from each
 -- provider's own legs, so providers with other bases compare too): each quote, the page's among them, is judged
 -- against every more trusted provider quoting it that day (ref_sources.reference_priority: the ECB first) and

@@ -1,3 +1,5 @@
+-- check: A value unchanged over many publications while the source's other currencies moved (pegs to the source's base excepted).
+-- judges: rates
 -- A value published unchanged $min_observations or more times in a row while, on those days, at least
 -- $min_moved_fraction of the source's other currencies moved. Currencies pegged to the source's own
 -- base (BGN per EUR) are expected to sit still and are excepted.

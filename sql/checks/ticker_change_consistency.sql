@@ -1,3 +1,5 @@
+-- check: The published percent change against change / previous close at the published precision.
+-- judges: tickers
 -- The published percent change against the market convention, change / previous close, where the
 -- previous close is price - change. Every published figure is rounded, so the check computes the range
 -- the rounded price and change allow and flags a percent outside it (by more than

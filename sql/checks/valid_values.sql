@@ -1,3 +1,6 @@
+-- check: Stored rates and prices are finite and > 0, each code once per snapshot, and every code is ISO 4217 or a known market or defunct code.
+-- judges: rates, tickers
+-- with: unknown_codes
 -- Stored values that must never be there: a rate or price that is not finite or not > 0, and one
 -- code (or symbol) twice in one snapshot. The parsers quarantine these, so a finding here is a bug.
 -- Unknown currency codes are judged in Python (the iso4217 package).
