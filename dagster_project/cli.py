@@ -215,7 +215,8 @@ def _corporate_actions_applied(con, limit: int = 8) -> None:
     out.print(table)
 
 
-NEXT_QUERY = "select session, symbol, price, round(change_pct, 2) as change_pct from ticker_daily_change order by abs(change_pct) desc limit 5;"
+NEXT_QUERY = ("select session, symbol, price, round(change_pct, 2) as change_pct, round(total_return_pct, 2) as total_return_pct, "
+              "adjustment from ticker_daily_change order by abs(total_return_pct) desc limit 5;")
 
 
 def _next_steps() -> None:

@@ -19,7 +19,7 @@ from dagster_project import lake
 
 TS_FORMAT = "%Y%m%dT%H%M%SZ"
 _TS_NAME = re.compile(r"(\d{8}T\d{6}Z)(?:-[0-9a-f]{8})?")
-_EXT = re.compile(r"\.(txt|html?|csv|tsv|xlsx?|zip|xml|json)$", re.IGNORECASE)
+_EXT = re.compile(r"\.(txt|html?|csv|tsv|xlsx?|zip|xml|json|gz)$", re.IGNORECASE)
 # what a capture's name says after its time: ``_DEXUSEU`` in ``20260319T140828Z_DEXUSEU.json`` (a FRED body does not
 # name its own series), kept in the raw file's name
 _TAIL = re.compile(r"^\d{8}T\d{6}Z(?:-[0-9a-f]{8})?(_[A-Za-z0-9]{1,32})\.")
@@ -126,14 +126,16 @@ def _raw_file(path: Path, source: str, *, sidecar: bool | None = None) -> RawFil
     return RawFile(path, source, captured, day, day)
 
 
-def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[RawFile, list[dt.date]]:
+def snapshots_for(data_dir: Path, source: str, dates: list[dt.date], *, every_history: bool = False) -> dict[RawFile, list[dt.date]]:
     """Which raw inputs make up each date's partition.
 
     Every single-date snapshot of the day is kept (a page captured several times a day keeps each
     capture). Of the history files covering a day, only the newest counts: a later history file
     restates the same published values, and keeping both would double the rows. History files whose names
     say they hold different series (FRED's ``<captured_at>_DEXJPUS.json`` beside ``…_DEXUSEU.json``, the IMF's
-    ``_REP`` and ``_SDRCV`` tables) are different streams: the newest of each counts.
+    ``_REP`` and ``_SDRCV`` tables) are different streams: the newest of each counts. With ``every_history``
+    (a source of dropped exports, one file per symbol: each may be its own series) every history file counts, and
+    the models keep the last capture of each quote.
     """
     plan: dict[RawFile, list[dt.date]] = {}
     history = history_files(data_dir, source)
@@ -145,7 +147,7 @@ def snapshots_for(data_dir: Path, source: str, dates: list[dt.date]) -> dict[Raw
         newest: dict[str, RawFile] = {}
         for h in history:  # oldest capture first: the last of each stream wins
             if h.first <= day <= h.last:
-                newest[name_tail(h.path.name)] = h
+                newest[h.path.name if every_history else name_tail(h.path.name)] = h
         for raw in newest.values():
             plan.setdefault(raw, []).append(day)
     return plan

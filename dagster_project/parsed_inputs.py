@@ -62,7 +62,8 @@ def load(data_dir: Path, source: str, sha256: str, captured_at: dt.datetime,
         scan = pl.scan_parquet(lake.readable(where / f"{name}.parquet"))
         if window is not None:
             scan = scan.filter(pl.col("date").is_between(*window) | pl.col("date").is_null())
-        frames[name] = scan.collect().cast(schema)
+        frame = scan.collect()
+        frames[name] = frame.cast({c: t for c, t in schema.items() if frame.schema[c] != t})  # no copy of a column already right
     rejects = [Reject(r["line"], r["text"], r["reason"], r["date"]) for r in frames["rejects"].iter_rows(named=True)]
     return Snapshot(source, captured_at, frames["rates"], frames["tickers"], rejects)
 

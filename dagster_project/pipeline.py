@@ -75,7 +75,7 @@ def parse_partitions(data_dir: Path, source: str, months: list[dt.date], *, ware
     stats = ParseStats(source)
     months = sorted({storage.month_of(m) for m in months})
     dates = storage.days_of(months)
-    plan = landing.snapshots_for(data_dir, source, dates)
+    plan = landing.snapshots_for(data_dir, source, dates, every_history=sources.SOURCES[source].feed == "files")
     frames: dict[str, list[pl.DataFrame]] = {name: [] for name in DATASETS}
     for k, (raw, wanted) in enumerate(sorted(plan.items(), key=lambda kv: kv[0].captured_at), start=1):
         rel = raw.rel(data_dir)

@@ -225,7 +225,7 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
         return None if window is None else storage.files_of_months(root, window)
 
     stmts = [f"create or replace view parsed_{dataset} as "
-             f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset))}"
+             f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset), union_by_name=dataset == 'tickers')}"
              for dataset, schema in DATASETS.items()]
     stmts += reference.reference_statements(shown)
     stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({sql_literal(shown(reference.publication_days_file(data_dir)))})")

@@ -118,7 +118,7 @@ def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.dat
     schema = {k: v for k, v in DATASETS[dataset].items() if k not in PARTITION_COLUMNS}
     parts: dict[dt.date, pl.DataFrame] = {}
     if frame.height:
-        ordered = (frame.select(*schema).cast(schema).sort(SORT_KEYS[dataset], nulls_last=True)
+        ordered = (frame.select(*schema).cast({c: t for c, t in schema.items() if frame.schema[c] != t}).sort(SORT_KEYS[dataset], nulls_last=True)
                    .with_columns(pl.col("date").dt.truncate("1mo").alias("_month")))
         parts = {key[0]: part.drop("_month")
                  for key, part in ordered.partition_by("_month", as_dict=True, maintain_order=True).items()}

@@ -173,11 +173,11 @@ def _parse_xml(data: bytes, captured_at: dt.datetime, file: str | None) -> Snaps
 
 
 def looks_like(suffix: str, head: bytes) -> bool:
-    """A zip (not a workbook: an .xlsx is a zip too), the daily XML (its ``gesmes`` envelope or ``Cube``s: other banks
+    """The ECB's zip (its member is named eurofxref…: an .xlsx or a vendor's zip is a zip too), the daily XML (its ``gesmes`` envelope or ``Cube``s: other banks
     serve XML too), or the history CSV (``Date,USD,…`` then ISO dates: a date column and no symbol column; the Bank
     of England's ``DATE,XUDLUSS`` has ``17 Mar 2026`` dates)."""
     if head.startswith(b"PK\x03\x04"):
-        return b"[Content_Types].xml" not in head[:64]
+        return b"eurofxref" in head[:256]  # the member's name (eurofxref-hist.csv); a workbook, a vendor's zip: not ours
     if b"<gesmes" in head or b"<Cube" in head:
         return True
     lines = head.split(b"\n", 2)
