@@ -9,6 +9,9 @@ so they read each source's newest month, found by a listing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,7 +19,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import findings, sqlmodels, storage
-from dagster_project.quality import CHECKS, Check, Scope, thresholds
+from dagster_project.quality import CHECK_SQL, CHECKS, Check, Scope, thresholds
 
 
 @dataclass
@@ -32,6 +35,20 @@ class Outcome:
         if self.error or (self.findings.height and (self.findings["severity"] == "ERROR").any()):
             return "ERROR"
         return "WARN" if self.findings.height else None
+
+
+@functools.cache
+def reads_of(check: Check) -> frozenset[str]:
+    """The relations a check reads: what DuckDB's parse of its SQL says, and the relations its Python rules name in
+    their SQL (their source, matched against the catalog's relation names)."""
+    names = {*sqlmodels.STAGING, *sqlmodels.MARTS, *sqlmodels.VIEWS, *sqlmodels.MACROS}
+    out: set[str] = set()
+    for rule in check.rules:
+        if isinstance(rule, str):
+            out |= sqlmodels.relations_read((CHECK_SQL / f"{rule}.sql").read_text())
+        else:
+            out |= {n for n in names if re.search(rf"\b{n}\b", inspect.getsource(rule))}
+    return frozenset(out)
 
 
 def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome]:
@@ -57,7 +74,8 @@ def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome
         if not group:
             continue
         windowed = not whole and scope.start is not None
-        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else _newest_months(scope) or None)
+        con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else _newest_months(scope) or None,
+                                reads=set().union(*(reads_of(CHECKS[n]) for n in group)))
         try:
             if windowed and scope.source is not None:
                 _pin_parsed(con, scope)

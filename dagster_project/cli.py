@@ -173,7 +173,8 @@ def _summary(results, seconds: float) -> None:
     for mart in sqlmodels.MARTS:  # the marts, one line each: how many sources, dates and rows
         key = sqlmodels.time_key(mart)
         columns = {c[0] for c in con.execute(f"describe {mart}").fetchall()}
-        sources_of = "count(distinct source)::varchar || ' sources'" if "source" in columns else "'all'"
+        sources_of = ("count(distinct source)::varchar || if(count(distinct source) = 1, ' source', ' sources')"
+                      if "source" in columns else "'all'")
         row = con.execute(f"select {sources_of}, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
                           f"from {mart}").fetchone()
         if row[2]:
@@ -576,8 +577,11 @@ def _describe(name: str) -> None:
         macro = con.execute("select comment, parameters from duckdb_functions() where function_name = ? "
                             "and function_type in ('macro', 'table_macro') and not internal", [name]).fetchone()
         if view is None and macro is None:
-            known = [r[0] for r in con.execute("select view_name from duckdb_views() where not internal order by 1").fetchall()]
-            console.print(f"no relation {name!r}; the catalog has: {', '.join(known)}, fx_convert, fx_rate", markup=False)
+            known = [r[0] for r in con.execute(
+                "select view_name from duckdb_views() where not internal union select distinct function_name "
+                "from duckdb_functions() where function_type in ('macro', 'table_macro') and not internal and comment is not null "
+                "order by 1").fetchall()]
+            console.print(f"no relation {name!r}; the catalog has: {', '.join(known)}", markup=False)
             raise typer.Exit(2)
         if view is not None:
             out.print(f"[bold]{name}[/bold]: {view[0] or ''}")

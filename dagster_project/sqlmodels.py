@@ -212,10 +212,30 @@ def window_of(months: list[dt.date]) -> list[dt.date]:
     return storage.months_between(storage.previous_month(min(months)), storage.next_month(max(months)))
 
 
-def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None) -> list[str]:
+def needed_by(relations: set[str]) -> set[str]:
+    """``relations`` and every model they read, through the SQL (``READS``): the views a session for them needs."""
+    out: set[str] = set()
+    stack = list(relations)
+    while stack:
+        name = stack.pop()
+        if name not in out:
+            out.add(name)
+            stack += READS.get(name, ())
+    return out
+
+
+def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None,
+                    reads: set[str] | None = None) -> list[str]:
     """CREATE VIEW statements in dependency order: parsed data, reference tables (ref_*), check findings
     (dq_findings), staging models, marts and on-demand views. With ``months``, every partitioned relation
-    reads only the files of ``window_of(months)``: a run touching one month reads three months of files."""
+    reads only the files of ``window_of(months)``: a run touching one month reads three months of files. With
+    ``reads``, only the models those relations read (``needed_by``) are defined: DuckDB binds each view as it is
+    created, so a step's session costs what its own SQL reads, not the whole catalog (the parsed datasets, the
+    reference relations and the findings are always there)."""
+    wanted = None if reads is None else needed_by(reads)
+
+    def kept(name: str) -> bool:
+        return wanted is None or name in wanted
     warehouse = data_dir / "warehouse"
     def shown(path: Path) -> str:
         return _shown(path, relative_to)
@@ -233,9 +253,9 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
     root = findings.root(data_dir)
     stored = partitioned_relation(root, findings.FINDING_SCHEMA, shown, union_by_name=True, files=files(root))
     stmts.append(f"create or replace view dq_findings as {stored}")
-    for name in STAGING:
+    for name in filter(kept, STAGING):
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
-    for name in MARTS:
+    for name in filter(kept, MARTS):
         built = mart_files(data_dir, name, window)
         if built:
             body = f"select * from read_parquet([{', '.join(sql_literal(shown(f)) for f in built)}])" if window \
@@ -243,16 +263,17 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
         else:
             body = model_sql(name)
         stmts.append(f"create or replace view {name} as {body}")
-    for name in VIEWS:
+    for name in filter(kept, VIEWS):
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
-    stmts += [model_sql(name) for name in MACROS]
+    stmts += [model_sql(name) for name in filter(kept, MACROS)]
     return stmts
 
 
 def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.date] | None = None,
-            described: bool = False) -> duckdb.DuckDBPyConnection:
+            described: bool = False, reads: set[str] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with every warehouse view defined (no database file, no lock); with ``months``, the
-    views read only the files of those months and their neighbours.
+    views read only the files of those months and their neighbours; with ``reads``, only what those relations read
+    is defined (a run's step: its check SQL, its mart).
 
     Its memory is capped by MDW_DUCKDB_MEMORY_LIMIT (default 1GB): larger sorts and windows spill to disk
     instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
@@ -261,7 +282,7 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
     lake.duckdb_setup(con, data_dir)
     # the whole history: one listing of the warehouse for every view; a window of months: a short listing per relation
     with lake.snapshot(data_dir / "warehouse") if months is None else contextlib.nullcontext():
-        statements = view_statements(data_dir, relative_to=relative_to, months=months)
+        statements = view_statements(data_dir, relative_to=relative_to, months=months, reads=reads)
     for stmt in statements:
         con.execute(stmt)
     if described:  # comments for people (mdw sql); runs skip them
@@ -293,7 +314,7 @@ def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
     next month when it is built (its first change looks back on this month's last quote)."""
     targets = set(months)
     if MART_CONFIG[name].time_key == "session":
-        con = connect(data_dir, months=months)
+        con = connect(data_dir, months=months, reads={"stg_tickers"})
         shown = con.execute(
             "select distinct date_trunc('month', session)::date from stg_tickers "
             "where date_trunc('month', captured_date)::date in (select unnest($months::date[]))",
@@ -317,7 +338,7 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     if not months:
         return MartStats(name, 0, time.perf_counter() - started, None, None, "(no rows)")
     targets = _targets(data_dir, name, months)
-    con = connect(data_dir, months=targets)
+    con = connect(data_dir, months=targets, reads=READS[name])
     # DuckDB writes the months into a local staging folder: beside the mart on disk (each file is then renamed into
     # place), in a temp folder for a remote lake (each file is then uploaded in one PUT)
     staging = (Path(tempfile.mkdtemp(prefix=f".{name}-")) if lake.is_remote(root)
