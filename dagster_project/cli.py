@@ -226,7 +226,8 @@ def _next_steps() -> None:
     out.print("\n[bold]Next[/bold]")
     out.print(f"  [bold]make ui[/bold]        the Dagster UI at http://127.0.0.1:{port} (the asset graph, these runs, checks, charts)")
     out.print(f"  [bold]make sql[/bold]       DuckDB on the catalog (read-only); try: {NEXT_QUERY}")
-    out.print(f"  [bold]make backfill[/bold]  the whole ECB history, {ECB_FIRST_DATE}..{sources.bundled_last_date()}, in one pass of month partitions")
+    out.print(f"  [bold]make backfill[/bold]  every bundled history (the ECB's {ECB_FIRST_DATE}..{sources.bundled_last_date()}, the central "
+              "banks'), in one pass of month partitions")
 
 
 SOURCE_CHOICES = sources.NAMES
