@@ -2,6 +2,7 @@
 its own; what it prints, where the Dagster home goes, and `mdw checks` read through a pipe."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,15 +46,18 @@ def test_make_run_keeps_the_dagster_home_under_the_data_dir(first_run):
 
 def test_make_run_shows_ticker_session_changes_from_the_bundled_history(first_run):
     data, stdout, _ = first_run
-    assert "ticker_daily_change │ ticker_csv │   504 │ 1,858 │ 2004-01-02 │ 2005-12-30" in stdout
+    assert re.search(r"│ tickers +│ ticker_csv +│ +504 │ +1,858 │ 2004-01-02 │ 2005-12-30 │", stdout)
+    assert re.search(r"│ 2005-02-28 │ ticker_csv │ AAPL +│ +-49.59 │ +\+0.82 │ +\+0.82 │ split 2:1 \(reference: Apple", stdout)
     change = subprocess.run(
-        [str(MDW), "sql", "--csv", "select prev_session, price, prev_price, round(change_pct, 2) as pct "
-         "from ticker_daily_change where source = 'ticker_csv' and symbol = 'AAPL' and session = '2005-02-28'"],
+        [str(MDW), "sql", "--csv", "select prev_session, price, prev_price, round(change_pct, 2) as pct, "
+         "round(split_adjusted_change_pct, 2) as adjusted from ticker_daily_change "
+         "where source = 'ticker_csv' and symbol = 'AAPL' and session = '2005-02-28'"],
         env=_env(data), capture_output=True, text=True, check=True)
-    assert change.stdout.splitlines()[1] == "2005-02-25,44.86,88.99,-49.59"  # Apple's 2:1 split, unadjusted closes
+    # Apple's 2:1 split on unadjusted closes: -49.59% as published, +0.82% with the recorded split applied
+    assert change.stdout.splitlines()[1] == "2005-02-25,44.86,88.99,-49.59,0.82"
     jumps = subprocess.run([str(MDW), "checks", "--csv", "--source", "ticker_csv", "--check", "jumps"],
                            env=_env(data), capture_output=True, text=True, check=True)
-    assert "2005-02-28,ticker_csv,ticker_csv_tickers,jumps,WARN,AAPL,44.86,88.99," in jumps.stdout
+    assert ",AAPL," not in jumps.stdout  # the split explains the move: no jump
     assert (data / "warehouse" / "charts" / "ticker_csv-ticker-history.png").stat().st_size > 10_000
 
 
@@ -96,7 +100,7 @@ def test_the_cli_derives_the_dagster_home_from_the_data_dir(tmp_path):
 
 
 def test_unknown_check_filters_exit_2_naming_the_valid_ones(tmp_path):
-    for option, value, valid in (("--source", "nosuchsource", "ecb, page, fixer, ticker_csv"),
+    for option, value, valid in (("--source", "nosuchsource", "ecb, boe, boc, rba"),
                                  ("--check", "nosuchcheck", "completeness"), ("--severity", "fatal", "WARN, ERROR")):
         done = subprocess.run([str(MDW), "checks", option, value], env=_env(tmp_path / "data"), capture_output=True, text=True)
         assert done.returncode == 2 and value in done.stderr and valid in done.stderr and done.stdout == ""
