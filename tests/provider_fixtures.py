@@ -1,5 +1,6 @@
-"""Helpers for the provider adapter tests (bob, sbp, cbs, cbk): the other fixtures a ``looks_like`` must refuse,
-and an independent reader of ``.xlsx`` cells (zipfile + xml.etree, nothing from the adapters)."""
+"""Helpers for the provider adapter tests: a provider's recorded bodies, every other fixture its ``looks_like`` must
+refuse, the first bytes ``sources.detect`` hands it, an HTML error page, and an independent reader of ``.xlsx``
+cells (zipfile + xml.etree, nothing from the adapters)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from xml.etree import ElementTree
 
 from conftest import FIXTURES
 
+PROVIDERS = FIXTURES / "providers"
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Temporarily Unavailable</title></head>\n"
+             b"<body><h1>Service Temporarily Unavailable</h1><p>Please try again later.</p></body></html>\n")
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -21,20 +25,20 @@ def bodies(folder: Path) -> list[Path]:
 
 
 def other_fixtures(own: str) -> list[Path]:
-    """Every fixture body under tests/fixtures except provider ``own``'s: ecb, page, fixer, ticker_csv, bad, and
-    the other providers' folders present."""
-    found = []
-    for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        if folder.name == "providers":
-            found += [b for sub in sorted(folder.iterdir()) if sub.is_dir() and sub.name != own for b in bodies(sub)]
-        else:
-            found += bodies(folder)
-    return found
+    """Every file under tests/fixtures that is not provider ``own``'s: ecb, page, fixer, ticker_csv, bad, the other
+    providers' bodies, their sidecars and READMEs too: none may be taken for this provider."""
+    mine = PROVIDERS / own
+    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and mine not in p.parents)
+
+
+def head(path: Path) -> bytes:
+    """What ``sources.detect`` gives ``looks_like``: the first 2 KB after a BOM and leading blanks."""
+    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
 
 
 def head_of(path: Path) -> tuple[str, bytes]:
-    """What ``sources.detect`` gives ``looks_like``: the suffix and the first 2 KB after a BOM / whitespace."""
-    return path.suffix.lower(), path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
+    """``looks_like``'s two arguments for ``path``: its suffix and its head."""
+    return path.suffix.lower(), head(path)
 
 
 def xlsx_sheets(data: bytes) -> list[tuple[str, list[tuple[int, dict[str, tuple[str, str]]]]]]:

@@ -4,11 +4,11 @@ independently with the stdlib json."""
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import FIXTURES, UTC
+from provider_fixtures import bodies, head, other_fixtures
 
 from dagster_project.adapters import boc
 from dagster_project.rows import ParseError
@@ -174,21 +174,9 @@ def test_url_template():
     assert url.endswith("/valet/observations/group/FX_RATES_DAILY/json?start_date=2024-11-28&end_date=2024-12-03")
 
 
-def bodies(folder: Path):
-    """Response bodies under ``folder`` (not the extraction sidecars, READMEs or scripts)."""
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix in (".md", ".py") or (path.suffix == ".json" and path.with_suffix("").is_file()):
-            continue
-        yield path
-
-
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]  # as sources.detect reads it
-
-
 def test_looks_like_its_own_bodies_only():
     own = list(bodies(FOLDER))
     assert len(own) == 2 and all(boc.looks_like(p.suffix.lower(), head(p)) for p in own)
-    others = [p for p in bodies(FIXTURES) if FOLDER not in p.parents]
+    others = other_fixtures("boc")
     assert len(others) > 20
     assert [p for p in others if boc.looks_like(p.suffix.lower(), head(p))] == []

@@ -3,10 +3,10 @@
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, UTC
+from provider_fixtures import bodies, head, other_fixtures
 
 from dagster_project.adapters import boe
 from dagster_project.rows import ParseError
@@ -134,22 +134,10 @@ def test_url_template_asks_for_the_range_and_the_current_series():
     assert set(url.split("SeriesCodes=")[1].split("&")[0].split(",")) == recorded
 
 
-def bodies(folder: Path):
-    """Response bodies under ``folder`` (not the extraction sidecars, READMEs or scripts)."""
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix in (".md", ".py") or (path.suffix == ".json" and path.with_suffix("").is_file()):
-            continue
-        yield path
-
-
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]  # as sources.detect reads it
-
-
 def test_looks_like_its_own_bodies_only():
     own = list(bodies(FOLDER))
     assert own and all(boe.looks_like(p.suffix.lower(), head(p)) for p in own)
-    others = [p for p in bodies(FIXTURES) if FOLDER not in p.parents]
+    others = other_fixtures("boe")
     assert len(others) > 20
     assert [p for p in others if boe.looks_like(p.suffix.lower(), head(p))] == []
 

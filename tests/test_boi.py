@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO, UTC
+from provider_fixtures import head, other_fixtures
 
 from dagster_project.adapters import boi
 from dagster_project.rows import ParseError
@@ -177,13 +177,9 @@ def test_a_record_given_twice_is_the_duplicate_rule_keyed_on_the_foreign_code():
     assert snap.rates.height == 27 and len(snap.rejects) == 2
 
 
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
-
-
 def test_looks_like_only_its_own_bodies():
     assert boi.looks_like(BODY.suffix, head(BODY))
-    others = [p for p in FIXTURES.rglob("*") if p.is_file() and FOLDER not in p.parents]
+    others = other_fixtures("boi")
     assert len(others) > 20
     claimed = [p.relative_to(FIXTURES) for p in others if boi.looks_like(p.suffix.lower(), head(p))]
     assert claimed == []

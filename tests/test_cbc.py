@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO, UTC
+from provider_fixtures import head, other_fixtures
 
 from dagster_project.adapters import cbc
 from dagster_project.rows import ParseError
@@ -162,13 +162,9 @@ def test_a_code_that_is_not_upper_case_is_a_reject(doc):
     assert "currency code 'hkd'" in reject.reason and snap.rates.height == 14
 
 
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
-
-
 def test_looks_like_only_its_own_bodies():
     assert cbc.looks_like(BODY.suffix, head(BODY))
-    others = [p for p in FIXTURES.rglob("*") if p.is_file() and FOLDER not in p.parents]
+    others = other_fixtures("cbc")
     assert len(others) > 20
     assert [p.relative_to(FIXTURES) for p in others if cbc.looks_like(p.suffix.lower(), head(p))] == []
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, UTC
-from pivot_fixtures import HTML_PAGE, bodies, head, other_files
+from provider_fixtures import HTML_PAGE, PROVIDERS, bodies, head, other_fixtures
 
 from dagster_project.adapters import cnb
 from dagster_project.rows import RATE_SCHEMA, ParseError
@@ -138,9 +138,9 @@ def test_bad_values_are_rejects(old, new, reason):
 
 
 def test_looks_like_only_its_own_bodies():
-    for path in bodies("cnb"):
+    for path in bodies(PROVIDERS / "cnb"):
         assert cnb.looks_like(path.suffix.lower(), head(path)), path
-    others = other_files("cnb")
+    others = other_fixtures("cnb")
     assert any("ecb" in p.parts for p in others) and any("fixer" in p.parts for p in others)
     assert [p for p in others if cnb.looks_like(p.suffix.lower(), head(p))] == []
 
@@ -155,5 +155,5 @@ def test_source_detection_picks_cnb():
 
     if "cnb" not in sources.SOURCES:
         pytest.skip("cnb is not in the registry yet (the lead adds the entry)")
-    for path in bodies("cnb"):
+    for path in bodies(PROVIDERS / "cnb"):
         assert sources.detect(path.name, path.read_bytes()) == "cnb", path

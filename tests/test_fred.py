@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO, UTC
+from provider_fixtures import head
 
 from dagster_project.adapters import fred
 from dagster_project.rows import ParseError
@@ -151,10 +152,6 @@ def test_a_date_given_twice_is_the_duplicate_rule():
     snap = parse(edited("DEXUSEU", twice))
     (reject,) = snap.rejects
     assert snap.rates.height == 10 and reject.line == 11 and "duplicate of line 1" in reject.reason
-
-
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
 
 
 def test_looks_like_only_its_own_bodies():

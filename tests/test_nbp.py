@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, UTC
-from pivot_fixtures import HTML_PAGE, bodies, head, other_files
+from provider_fixtures import HTML_PAGE, PROVIDERS, bodies, head, other_fixtures
 
 from dagster_project.adapters import nbp
 from dagster_project.rows import RATE_SCHEMA, ParseError
@@ -159,9 +159,9 @@ def test_a_code_in_two_tables_of_the_same_day():
 
 
 def test_looks_like_only_its_own_bodies():
-    for path in bodies("nbp"):
+    for path in bodies(PROVIDERS / "nbp"):
         assert nbp.looks_like(path.suffix.lower(), head(path)), path
-    others = other_files("nbp")
+    others = other_fixtures("nbp")
     assert any("ecb" in p.parts for p in others) and any("fixer" in p.parts for p in others)
     assert [p for p in others if nbp.looks_like(p.suffix.lower(), head(p))] == []
 
@@ -177,5 +177,5 @@ def test_source_detection_picks_nbp():
 
     if "nbp" not in sources.SOURCES:
         pytest.skip("nbp is not in the registry yet (the lead adds the entry)")
-    for path in bodies("nbp"):
+    for path in bodies(PROVIDERS / "nbp"):
         assert sources.detect(path.name, path.read_bytes()) == "nbp", path

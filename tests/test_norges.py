@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, UTC
-from pivot_fixtures import HTML_PAGE, bodies, head, other_files
+from provider_fixtures import HTML_PAGE, PROVIDERS, bodies, head, other_fixtures
 
 from dagster_project.adapters import norges
 from dagster_project.rows import RATE_SCHEMA, ParseError
@@ -176,9 +176,9 @@ def test_a_code_quoted_twice_on_a_date():
 
 
 def test_looks_like_only_its_own_bodies():
-    for path in bodies("norges"):
+    for path in bodies(PROVIDERS / "norges"):
         assert norges.looks_like(path.suffix.lower(), head(path)), path
-    others = other_files("norges")
+    others = other_fixtures("norges")
     assert any("ecb" in p.parts for p in others) and any("page" in p.parts for p in others)
     taken = [p for p in others if norges.looks_like(p.suffix.lower(), head(p))]
     assert taken == []
@@ -195,5 +195,5 @@ def test_source_detection_picks_norges():
 
     if "norges" not in sources.SOURCES:
         pytest.skip("norges is not in the registry yet (the lead adds the entry)")
-    for path in bodies("norges"):
+    for path in bodies(PROVIDERS / "norges"):
         assert sources.detect(path.name, path.read_bytes()) == "norges", path

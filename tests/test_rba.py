@@ -4,11 +4,11 @@ independently with the stdlib csv."""
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import FIXTURES, UTC
+from provider_fixtures import bodies, head, other_fixtures
 
 from dagster_project.adapters import rba
 from dagster_project.rows import ParseError
@@ -140,22 +140,10 @@ def test_bad_bodies_are_a_parse_error_naming_file_and_line(body, match):
         parse(body)
 
 
-def bodies(folder: Path):
-    """Response bodies under ``folder`` (not the extraction sidecars, READMEs or scripts)."""
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix in (".md", ".py") or (path.suffix == ".json" and path.with_suffix("").is_file()):
-            continue
-        yield path
-
-
-def head(path: Path) -> bytes:
-    return path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]  # as sources.detect reads it
-
-
 def test_looks_like_its_own_bodies_only():
     own = list(bodies(FOLDER))
     assert own and all(rba.looks_like(p.suffix.lower(), head(p)) for p in own)
     assert rba.looks_like(".csv", head(BODY))  # whatever the name it was landed under
-    others = [p for p in bodies(FIXTURES) if FOLDER not in p.parents]
+    others = other_fixtures("rba")
     assert len(others) > 20
     assert [p for p in others if rba.looks_like(p.suffix.lower(), head(p))] == []
