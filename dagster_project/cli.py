@@ -120,10 +120,10 @@ def _instance():
 
 
 def _run_plan(plan: list[tuple[str, list[str], str | None, str | None]],
-              tags: dict[str, str] | None = None) -> list[tuple[str, float, object]]:
+              tags: dict[str, str] | None = None, inst=None) -> list[tuple[str, float, object]]:
     """Execute (label, assets, start, end) runs with a progress bar; stop at the first failure."""
 
-    inst = _instance()
+    inst = inst or _instance()
     for run_id in runner.fail_interrupted_runs(inst):
         console.print(f"[yellow]run {run_id} was interrupted (its process is gone): marked failed[/yellow]")
     results = []
@@ -160,15 +160,19 @@ def _refresh_catalog(quiet: bool = False) -> None:
             console.print(f"[yellow]catalog not refreshed ({exc}); the Parquet is up to date[/yellow]")
 
 
-def _summary(results, seconds: float) -> None:
-    con = sqlmodels.connect(_lake())
-    table = Table(title="Warehouse after this run", show_lines=False)
+def _summary(results, seconds: float, months: list[dt.date] | None = None) -> None:
+    """What the warehouse holds after the runs: everything, or the ``months`` they covered (a backfill's summary
+    reads those months' files, so a daily run's costs what its month costs)."""
+    con = sqlmodels.connect(_lake(), months=months)
+    span = f" ({storage.month_key(months[0])}..{storage.month_key(months[-1])})" if months else ""
+    table = Table(title=f"Warehouse after this run{span}", show_lines=False)
+    window = [months[0], storage.month_end(months[-1])] if months else [dt.date.min, dt.date.max]  # the views read neighbours too
     for col in ("dataset", "source", "dates", "rows", "first date", "last date"):
         table.add_column(col, justify="right" if col in ("dates", "rows") else "left")
     for name in ("rates", "tickers", "rejects"):  # the parsed datasets, per source
         for row in con.execute(
             f"select source, count(distinct date), count(*), min(date)::varchar, max(date)::varchar "
-            f"from parsed_{name} group by source order by source").fetchall():
+            f"from parsed_{name} where date between ? and ? group by source order by source", window).fetchall():
             table.add_row(name, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
     for mart in sqlmodels.MARTS:  # the marts, one line each: how many sources, dates and rows
         key = sqlmodels.time_key(mart)
@@ -176,13 +180,14 @@ def _summary(results, seconds: float) -> None:
         sources_of = ("count(distinct source)::varchar || if(count(distinct source) = 1, ' source', ' sources')"
                       if "source" in columns else "'all'")
         row = con.execute(f"select {sources_of}, count(distinct {key}), count(*), min({key})::varchar, max({key})::varchar "
-                          f"from {mart}").fetchone()
+                          f"from {mart} where {key} between ? and ?", window).fetchone()
         if row[2]:
             table.add_row(mart, row[0], f"{row[1]:,}", f"{row[2]:,}", row[3], row[4])
     out.print(table)
     findings = con.execute(
         "select check_name, count(*) filter (where severity = 'ERROR'), count(*) filter (where severity = 'WARN'), "
-        "string_agg(distinct source, ', ' order by source) from dq_findings group by check_name order by check_name").fetchall()
+        "string_agg(distinct source, ', ' order by source) from dq_findings where date between ? and ? "
+        "group by check_name order by check_name", window).fetchall()
     if findings:
         checks = Table(title="Data-quality findings (mdw checks)")
         for col in ("check", "ERROR", "WARN", "sources"):
@@ -190,19 +195,19 @@ def _summary(results, seconds: float) -> None:
         for name, errors, warns, srcs in findings:
             checks.add_row(name, f"{errors:,}", f"{warns:,}", srcs)
         out.print(checks)
-    _corporate_actions_applied(con)
+    _corporate_actions_applied(con, window)
     con.close()
     runs = ", ".join(f"{label} {secs:.1f}s" for label, secs, _ in results)
     out.print(f"{len(results)} runs in {seconds:.1f}s ({runs}).")
 
 
-def _corporate_actions_applied(con, limit: int = 8) -> None:
+def _corporate_actions_applied(con, window: list[dt.date], limit: int = 8) -> None:
     """The ticker part of the summary: the sessions where a split or dividend was applied (or stated and not), with
     the change as published beside the split-adjusted change and the total return."""
     rows = con.execute(
         "select session::varchar, source, symbol, change_pct, split_adjusted_change_pct, total_return_pct, adjustment, "
-        "count(*) over () from ticker_daily_change where adjustment is not null "
-        "order by split_ratio is null, abs(change_pct) desc, session limit $n", {"n": limit}).fetchall()
+        "count(*) over () from ticker_daily_change where adjustment is not null and session between $first and $last "
+        "order by split_ratio is null, abs(change_pct) desc, session limit $n", {"n": limit, "first": window[0], "last": window[1]}).fetchall()
     if not rows:
         return
     n = rows[0][-1]
@@ -251,11 +256,10 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
         # each run builds the models of its months, so a blocking check failure stops them in that run
         (f"ticker_csv {storage.month_key(tickers_from)}..{storage.month_key(tickers_to)} + models",
          SOURCE_ASSETS["ticker_csv"] + models_for(["tickers"]), str(tickers_from), str(tickers_to)),
-        # the page month's run draws the ticker chart (a run of up to PREVIEW_MAX_MONTHS carries pictures)
         (f"all sources {storage.month_key(page_month)} + models", every_source + models_for(["rates", "tickers"]),
          str(page_month), str(page_month)),
         (f"ecb + central banks {storage.month_key(first)}..{storage.month_key(last)} + models",
-         SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ["fx_cross_rates"],  # the view's metadata, once
+         SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ["fx_cross_rates", "charts"],  # the view's metadata and the pictures, once
          str(first), str(last)),
     ]
     results = _run_plan(plan)
@@ -319,9 +323,23 @@ def backfill(
     console.print(f"{len(todo):,} of {total:,} month partitions to materialize in {len(ranges)} run(s)")
     plan = [(f"{label} {storage.month_key(a)}..{storage.month_key(b)}", assets + model_assets, str(a), str(b))
             for a, b in ranges]
-    results = _run_plan(plan)
+    results = _run_plan(plan, inst=inst)
     _refresh_catalog()
-    _summary(results, time.perf_counter() - started)
+    _summary(results, time.perf_counter() - started, months=storage.months_between(min(todo), max(todo)))
+
+
+ON_DEMAND = ["charts", "fx_cross_rates"]  # the unpartitioned model assets: what they show is drawn when asked
+
+
+@app.command()
+def materialize(assets: Annotated[list[str], typer.Argument(help=f"What to draw: {', '.join(ON_DEMAND)}.")]) -> None:
+    """Materialize the unpartitioned assets (the pictures, the cross-rates' metadata) from what the warehouse holds,
+    as "Materialize" on their page in the UI does; the month partitions are `mdw backfill`'s."""
+    for name in assets:
+        _choice("asset", name, ON_DEMAND)
+    started = time.perf_counter()
+    _run_plan([("+".join(assets), assets, None, None)])
+    out.print(f"{', '.join(assets)} materialized in {time.perf_counter() - started:.1f}s (mdw ui: their metadata)")
 
 
 def _parallel_backfill(assets: list[str], label: str, ranges: list[tuple[dt.date, dt.date]], todo: int, total: int) -> None:

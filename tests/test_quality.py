@@ -380,20 +380,22 @@ def test_a_blocking_check_stops_the_models_in_the_same_run(data_dir):
         assert not broken.asset_materializations_for_node("fx_rates")  # blocked
 
 
-def test_model_assets_carry_pictures_the_ui_shows(data_dir):
-    from dagster_project.defs.models.assets import MART_ASSETS
+def test_the_charts_asset_carries_pictures_the_ui_shows_and_month_runs_draw_none(data_dir):
+    from dagster_project.defs.models.assets import MART_ASSETS, charts_asset
     from dagster_project.defs.sources.resources import Warehouse
 
     for day, rates in walk(6, dt.date(2024, 11, 18)).items():
         add_page(data_dir, day, rates)
+    resources = {"warehouse": Warehouse(data_dir=str(data_dir))}
     with dg.instance_for_test() as instance:
-        result = dg.materialize(MART_ASSETS, resources={"warehouse": Warehouse(data_dir=str(data_dir))}, instance=instance,
-                                partition_key=MONTH)
-    meta = {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
-            for e in result.get_asset_materialization_events()}
-    history, movers = meta["fx_rates"], meta["fx_daily_change"]
-    assert history["chart_page"].value.startswith("![page-chf-history](data:image/png;base64,")
-    assert movers["chart_page"].value.startswith("![page-biggest-movers](data:image/png;base64,")
+        months = dg.materialize(MART_ASSETS, resources=resources, instance=instance, partition_key=MONTH)
+        assert not (data_dir / "warehouse" / "charts").exists()  # a month's run (a schedule's, a backfill's) draws nothing
+        assert not any(k.startswith("chart") for e in months.get_asset_materialization_events()
+                       for k in e.event_specific_data.materialization.metadata)
+        result = dg.materialize([charts_asset], resources=resources, instance=instance)
+    meta = result.asset_materializations_for_node("charts")[0].metadata
+    assert meta["fx_rates_chart_page"].value.startswith("![page-chf-history](data:image/png;base64,")
+    assert meta["fx_daily_change_chart_page"].value.startswith("![page-biggest-movers](data:image/png;base64,")
     assert (data_dir / "warehouse" / "charts" / "page-chf-history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -18,7 +18,7 @@ from dagster_project.defs.sources.resources import Warehouse
 
 # month M of a daily change needs the previous month's last quote; month M of ticker_quotes can take a
 # session of M from a capture early in M+1
-PREVIEW_MAX_MONTHS = 12  # newest rows, SQL and charts in the metadata of runs of up to a year (a daily run, `make run`)
+PREVIEW_MAX_MONTHS = 12  # newest rows and SQL in the metadata of runs of up to a year (a daily run, `make run`)
 CHART_YEARS = 5  # the years a history chart shows by default (MDW_CHART_YEARS; 0: the whole history)
 _PREVIOUS_MONTH = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
 _NEXT_MONTH = dg.TimeWindowPartitionMapping(end_offset=1, allow_nonexistent_upstream_partitions=True)
@@ -96,7 +96,6 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
         # no checks run here: the cross-source judgments that flag fx_rates' quotes are SQL upstream of it
         # (stg_source_comparison, through stg_quality_flags); its asset checks record them, once per run
         stats = sqlmodels.build_mart(warehouse.lake, name, months)
-        context.log.info(f"{name}: {stats.rows} rows in {len(stats.months)} month(s) in {stats.seconds:.2f}s")
         short = len(months) <= PREVIEW_MAX_MONTHS
         return dg.MaterializeResult(metadata={
             "dagster/row_count": stats.rows,
@@ -107,8 +106,7 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
             "path": dg.MetadataValue.path(str(sqlmodels.mart_root(warehouse.lake, name))),
             # a ranged run's metadata is copied onto every partition's event: the large items for short runs only
             **({"newest_rows": metadata.table(stats.preview),
-                "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```"),
-                **_pictures(name, warehouse.lake, months)} if short else {}),
+                "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql(name)}\n```")} if short else {}),
         })
 
     return _asset
@@ -131,8 +129,28 @@ def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     })
 
 
+CHARTED = ("fx_rates", "fx_daily_change", "ticker_quotes")  # the marts `charts` draws, each up to its newest month
+
+
+@dg.asset(name="charts", group_name="models", kinds={"png"}, deps=list(CHARTED),
+          description="Pictures of the newest data for the UI (PNG under warehouse/charts/): a currency's history with its "
+                      "findings marked (MDW_CHART_CURRENCY, default CHF; MDW_CHART_YEARS, default 5), the biggest moves of "
+                      "the newest day, each ticker's closes with theirs. Drawn on demand (`mdw run`, the UI), not by the "
+                      "scheduled runs and backfills: a daily run does not pay for matplotlib.")
+def charts_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    meta: dict = {}
+    for mart in CHARTED:
+        built = sqlmodels.mart_files(warehouse.lake, mart)
+        if not built:
+            continue
+        newest = max(storage.month_from_folder(path.parent.name) for path in built)
+        meta.update({f"{mart}_{key}": value for key, value in _pictures(mart, warehouse.lake, [newest]).items()})
+    context.log.info(f"{sum(1 for key in meta if key.endswith('_file'))} chart(s) drawn")
+    return dg.MaterializeResult(metadata=meta)
+
+
 MART_ASSETS = [_mart_asset(name) for name in sqlmodels.MARTS]
-MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), "fx_cross_rates"]
+MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), "fx_cross_rates", "charts"]
 # fx_cross_rates is a view: materializing it only records its metadata, so `mdw run` and the UI do it,
 # not every scheduled run or backfill chunk
 def models_for(datasets) -> list[str]:

@@ -29,8 +29,10 @@ def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     landed = feed.land(warehouse.lake, dates)
     present = landing.snapshots_for(warehouse.lake, source, dates)
     new = [item.raw.rel(warehouse.lake) for item in landed if item.new]
-    for item in landed:
-        context.log.info(f"{'landed' if item.new else 'already landed'} {item.raw.rel(warehouse.lake)}")
+    # one log line (each is an event the instance stores): the names are in the metadata
+    if landed:
+        context.log.info(f"{len(new)} file(s) landed, {len(landed) - len(new)} already landed"
+                         + (f": {', '.join(new[:5])}" + (" …" if len(new) > 5 else "") if new else ""))
     covered = sorted({d for ds in present.values() for d in ds})
     # Dagster copies a ranged run's metadata onto every partition's event: counts and a few names, no lists
     return dg.MaterializeResult(metadata={
@@ -47,7 +49,8 @@ def _land_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source
 def _parse_report(context: dg.AssetExecutionContext, warehouse: Warehouse, source: str) -> pipeline.ParseStats:
     reference.refresh(warehouse.lake)  # the calendars and currencies the checks and models read, if they changed
     stats = pipeline.parse_partitions(warehouse.lake, source, partition_months(context))
-    context.log.info(f"{source}: {stats.rows} rows in {stats.partitions} month partition(s), {stats.rejects} lines quarantined")
+    if stats.rejects:  # the counts are the metadata; a log line is an event the instance stores: only for what needs a look
+        context.log.warning(f"{source}: {stats.rejects} line(s) quarantined (mdw checks --check quarantined_lines)")
     return stats
 
 
