@@ -242,27 +242,31 @@ CHECK_NAMES = sorted(CHECKS)
 
 @app.command()
 def run(months: Annotated[int, typer.Option(help="Months of ECB history to load, ending with the bundled file's last month.")] = 12) -> None:
-    """The main job on the bundled data: every source for the page snapshot's month, the bundled ticker history,
-    the last MONTHS of ECB history with the central banks' recordings of those months, the models."""
+    """The main job on the bundled data: the bundled ticker history, the last MONTHS of ECB history with the central
+    banks' recordings of those months, then the page snapshot's month with every source holding it; the models."""
 
     started = time.perf_counter()
     last = storage.month_of(sources.bundled_last_date())
     first = storage.months_between(dt.date(1999, 1, 1), last)[-months]
     page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
     tickers_from, tickers_to = (storage.month_of(dt.date.fromisoformat(d)) for d in TICKER_HISTORY)
-    every_source = [a for s in SOURCE_CHOICES for a in SOURCE_ASSETS[s]]
     banks = [a for s in CENTRAL_BANKS for a in SOURCE_ASSETS[s]]  # their bundled recordings, landed once
-    plan = [
-        # each run builds the models of its months, so a blocking check failure stops them in that run
+    # each run builds the models of its months, so a blocking check failure stops them in that run
+    results = _run_plan([
         (f"ticker_csv {storage.month_key(tickers_from)}..{storage.month_key(tickers_to)} + models",
          SOURCE_ASSETS["ticker_csv"] + models_for(["tickers"]), str(tickers_from), str(tickers_to)),
-        (f"all sources {storage.month_key(page_month)} + models", every_source + models_for(["rates", "tickers"]),
-         str(page_month), str(page_month)),
         (f"ecb + central banks {storage.month_key(first)}..{storage.month_key(last)} + models",
          SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ["fx_cross_rates", "charts"],  # the view's metadata and the pictures, once
          str(first), str(last)),
-    ]
-    results = _run_plan(plan)
+    ])
+    # the page's month with every source that holds it: the central banks whose landed recordings cover that month
+    # (the others would be steps and checks over no rows)
+    page_days = storage.days_of([page_month])
+    holding = [s for s in SOURCE_CHOICES if s not in CENTRAL_BANKS or landing.snapshots_for(_lake(), s, page_days)]
+    results += _run_plan([
+        (f"{len(holding)} sources {storage.month_key(page_month)} + models",
+         [a for s in holding for a in SOURCE_ASSETS[s]] + models_for(["rates", "tickers"]), str(page_month), str(page_month)),
+    ])
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
     _next_steps()

@@ -11,8 +11,6 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-import pandas as pd
 from dateutil.easter import easter
 
 from dagster_project.settings import REPO
@@ -22,14 +20,25 @@ CALENDAR_START = "1990-01-02"
 
 @lru_cache(maxsize=64)
 def calendar(exchange: str = "XNYS"):
+    """``exchange``'s calendar from 1990 to the end of next year. exchange_calendars (and pandas under it: ~0.5 s and
+    ~60 MB) is imported here, when an exchange's sessions are first needed: a run of the ECB or the central banks
+    (TARGET, weekdays) never pays for it."""
+    import exchange_calendars as xcals
+
     today = dt.date.today()
     return xcals.get_calendar(exchange, start=CALENDAR_START, end=f"{today.year + 1}-12-31")
+
+
+def _timestamp(value):
+    import pandas as pd
+
+    return pd.Timestamp(value)
 
 
 def session_at(captured_at: dt.datetime, exchange: str = "XNYS") -> dt.date:
     """The session whose prices a capture at ``captured_at`` shows: the session in progress, else the last one."""
     cal = calendar(exchange)
-    minute = pd.Timestamp(captured_at).tz_convert("UTC").floor("min")
+    minute = _timestamp(captured_at).tz_convert("UTC").floor("min")
     if minute < cal.first_minute:
         raise ValueError(f"{captured_at} is before the {exchange} calendar starts ({cal.first_session.date()})")
     if minute >= cal.opens.iloc[-1]:
@@ -42,15 +51,15 @@ def session_at(captured_at: dt.datetime, exchange: str = "XNYS") -> dt.date:
 def session_dates(exchange: str, first: dt.date, last: dt.date) -> set[dt.date]:
     """The sessions of ``exchange`` from ``first`` to ``last`` (exchange_calendars), as dates."""
     cal = calendar(exchange)
-    lo = max(pd.Timestamp(first), cal.first_session)
-    hi = min(pd.Timestamp(last), cal.last_session)
+    lo = max(_timestamp(first), cal.first_session)
+    hi = min(_timestamp(last), cal.last_session)
     if lo > hi:
         return set()
     return {ts.date() for ts in cal.sessions_in_range(lo, hi)}
 
 
 def is_session(exchange: str, day: dt.date) -> bool:
-    return bool(calendar(exchange).is_session(pd.Timestamp(day)))
+    return bool(calendar(exchange).is_session(_timestamp(day)))
 
 
 @lru_cache(maxsize=1)
