@@ -219,6 +219,54 @@ def write_bytes(path: Any, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+LOCK_LEASE_S = 600  # a lock object older than this was left by a dead holder (object storage: no kernel to release it)
+
+
+@contextmanager
+def lock(path: Any, *, poll_s: float = 0.05) -> Iterator[None]:
+    """Hold an exclusive lock named by ``path`` for the block (``periods``: one closed period's rebuild at a time).
+
+    Local: ``flock`` on the file ``path`` (created if needed, never deleted): the kernel releases it when the holder
+    exits or is killed. Remote: the object ``path`` created by a conditional PUT (``If-None-Match: *``: only one
+    writer can create it) and deleted at the end; a lock older than ``LOCK_LEASE_S`` was left by a killed holder and is
+    deleted with ``If-Match`` on its ETag (only that object, not one a live holder has created since)."""
+    if not is_remote(path):
+        import fcntl
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return
+    import datetime as dt
+    import time
+
+    bucket, _, key = path.path.partition("/")
+    fs = path.fs
+    while True:
+        try:
+            fs.call_s3("put_object", Bucket=bucket, Key=key, Body=f"{os.getpid()}\n".encode(), IfNoneMatch="*")
+            break
+        except (OSError, ValueError) as exc:  # s3fs turns 412 PreconditionFailed / 409 into OSError subclasses
+            if "Precondition" not in str(exc) and "412" not in str(exc) and "409" not in str(exc) \
+                    and "ConditionalRequestConflict" not in str(exc):
+                raise
+        try:
+            head = fs.call_s3("head_object", Bucket=bucket, Key=key)
+            if (dt.datetime.now(dt.UTC) - head["LastModified"]).total_seconds() > LOCK_LEASE_S:
+                fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=head["ETag"])
+        except (OSError, ValueError, FileNotFoundError):
+            pass  # released meanwhile (or the store refuses If-Match on delete): try again
+        time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        fs.call_s3("delete_object", Bucket=bucket, Key=key)
+
+
 def remove_empty_dirs(folder: Any, stop: Any) -> None:
     """Remove ``folder`` and its parents up to ``stop`` while they are empty (local only: a prefix has no object)."""
     if is_remote(folder):

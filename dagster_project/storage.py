@@ -9,17 +9,21 @@ A partition write goes to a hidden temp file in the same folder and is renamed o
 readers see the old file or the new one, never half of either, and re-running a partition replaces it
 (same rows, never duplicates). A month that now holds no rows loses its file. On object storage
 (``MDW_STORAGE_URL=s3://…``) the same write is one PUT of the complete object (``dagster_project.lake``).
+
+The parsed rates also keep their closed months (before the current year) in one file per source, sorted by
+(currency, date), for long series (``dagster_project.periods``): a write of a closed month rebuilds it in the same run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project import lake
+from dagster_project import lake, periods
 from dagster_project.lake import replacing
 from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
@@ -29,6 +33,14 @@ SORT_KEYS = {
     "tickers": ["date", "captured_at", "symbol"],
     "rejects": ["date", "captured_at", "raw_file", "line", "text"],
 }
+# the parsed datasets whose closed months are also kept in one file per source (dagster_project.periods), in this order
+CLOSED_ORDER = {"rates": ("currency", "date", "captured_at", "raw_file", "line")}
+
+
+def closed_period(warehouse, dataset: str, source: str) -> periods.Period | None:
+    """The closed period of a parsed dataset's source, or None when the dataset keeps month files only."""
+    order = CLOSED_ORDER.get(dataset)
+    return None if order is None else periods.parsed_period(warehouse, dataset, source, order)
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -139,7 +151,8 @@ def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.dat
     outside = set(parts) - set(wanted)
     if outside:
         raise ValueError(f"rows dated outside the months written: {sorted(outside)[:3]}")
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    period = closed_period(warehouse, dataset, source)
+    with periods.rewriting(period, wanted) if period else nullcontext(), ThreadPoolExecutor(max_workers=threads) as pool:
         return dict(zip(wanted, pool.map(one, wanted)))
 
 
