@@ -44,12 +44,14 @@ consensus_base as (
            null::varchar as quality, null::varchar as quality_checks, null::varchar as basis
     from fx_rates_consensus
 ),
-provider_legs as (
+-- the legs are inlined into each side of the pairing (not materialized): a filter on base or quote and the columns a query
+-- reads are pushed into each side's scan, instead of one table of every leg of both currencies
+provider_legs as not materialized (
     select * from quoted
     union all
     select * from source_base
 ),
-consensus_legs as (
+consensus_legs as not materialized (
     select * from consensus
     union all
     select * from consensus_base
