@@ -120,6 +120,21 @@ def source_months(root: Path, until: dt.date | None = None) -> dict[str, list[dt
     return {source: sorted(months) for source, months in out.items()}
 
 
+def replace_dataset(fresh, warehouse, dataset: str) -> None:
+    """Put a rebuilt dataset (``fresh/<dataset>``, its closed files in ``fresh/closed/<dataset>``) in the place of
+    ``warehouse``'s (``mdw rebuild --replace``). Its current closed files are marked stale first, so a session opened
+    meanwhile reads the month files, never an old closed file beside new months."""
+    closed = warehouse / "closed" / dataset
+    if dataset in CLOSED_ORDER:
+        for rel in lake.matches(closed, "source=*"):
+            lake.write_bytes(closed / rel / periods.MARKER, b"replaced by mdw rebuild\n")
+    lake.replace_tree(fresh / dataset, warehouse / dataset)
+    if (fresh / "closed" / dataset).exists():
+        if not lake.is_remote(closed):
+            closed.parent.mkdir(parents=True, exist_ok=True)
+        lake.replace_tree(fresh / "closed" / dataset, closed)
+
+
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,
                  *, threads: int = 4) -> dict[dt.date, int]:
     """Replace the partitions of ``months`` with ``frame``'s rows (a month without rows loses its file).
