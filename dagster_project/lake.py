@@ -228,8 +228,9 @@ def lock(path: Any, *, poll_s: float = 0.05) -> Iterator[None]:
 
     Local: ``flock`` on the file ``path`` (created if needed, never deleted): the kernel releases it when the holder
     exits or is killed. Remote: the object ``path`` created by a conditional PUT (``If-None-Match: *``: only one
-    writer can create it) and deleted at the end; a lock older than ``LOCK_LEASE_S`` was left by a killed holder and is
-    deleted with ``If-Match`` on its ETag (only that object, not one a live holder has created since)."""
+    writer can create it), naming its holder (host and process id), and deleted at the end. A lock whose holder is gone
+    (a process of this host that no longer runs) or older than ``LOCK_LEASE_S`` (a holder elsewhere) was left by a
+    killed run: it is deleted with ``If-Match`` on its ETag (only that object, not one a live holder created since)."""
     if not is_remote(path):
         import fcntl
 
@@ -248,16 +249,18 @@ def lock(path: Any, *, poll_s: float = 0.05) -> Iterator[None]:
     fs = path.fs
     while True:
         try:
-            fs.call_s3("put_object", Bucket=bucket, Key=key, Body=f"{os.getpid()}\n".encode(), IfNoneMatch="*")
+            fs.call_s3("put_object", Bucket=bucket, Key=key, Body=_holder().encode(), IfNoneMatch="*")
             break
-        except (OSError, ValueError) as exc:  # s3fs turns 412 PreconditionFailed / 409 into OSError subclasses
-            if "Precondition" not in str(exc) and "412" not in str(exc) and "409" not in str(exc) \
-                    and "ConditionalRequestConflict" not in str(exc):
+        except FileExistsError:  # s3fs's name for 412 PreconditionFailed: another holder created it
+            pass
+        except OSError as exc:  # 409 ConditionalRequestConflict: a concurrent conditional PUT of the same key
+            if "409" not in str(exc) and "Conflict" not in str(exc):
                 raise
         try:
-            head = fs.call_s3("head_object", Bucket=bucket, Key=key)
-            if (dt.datetime.now(dt.UTC) - head["LastModified"]).total_seconds() > LOCK_LEASE_S:
-                fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=head["ETag"])
+            held = fs.call_s3("head_object", Bucket=bucket, Key=key)  # its ETag first: the delete is of this object only
+            if (_gone(fs.cat_file(path.path).decode(errors="replace"))
+                    or (dt.datetime.now(dt.UTC) - held["LastModified"]).total_seconds() > LOCK_LEASE_S):
+                fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=held["ETag"])
         except (OSError, ValueError, FileNotFoundError):
             pass  # released meanwhile (or the store refuses If-Match on delete): try again
         time.sleep(poll_s)
@@ -265,6 +268,29 @@ def lock(path: Any, *, poll_s: float = 0.05) -> Iterator[None]:
         yield
     finally:
         fs.call_s3("delete_object", Bucket=bucket, Key=key)
+
+
+def _holder() -> str:
+    """Who holds a remote lock: this host and process."""
+    import socket
+
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def _gone(holder: str) -> bool:
+    """Whether a remote lock's holder (``_holder``) is a process of this host that no longer runs."""
+    import socket
+
+    host, _, pid = holder.strip().rpartition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def remove_empty_dirs(folder: Any, stop: Any) -> None:
