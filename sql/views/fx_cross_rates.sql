@@ -44,14 +44,12 @@ consensus_base as (
            null::varchar as quality, null::varchar as quality_checks, null::varchar as basis
     from fx_rates_consensus
 ),
--- the legs are inlined into each side of the pairing (not materialized): a filter on base or quote and the columns a query
--- reads are pushed into each side's scan, instead of one table of every leg of both currencies
-provider_legs as not materialized (
+provider_legs as (
     select * from quoted
     union all
     select * from source_base
 ),
-consensus_legs as not materialized (
+consensus_legs as (
     select * from consensus
     union all
     select * from consensus_base
