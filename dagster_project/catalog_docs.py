@@ -25,7 +25,7 @@ SQL_DIR = REPO / "sql"
 _GRAIN = re.compile(r"^--\s*grain:\s*(.+)$")
 _COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
 # a mart's configuration, in its header: what it is keyed by and built from (sqlmodels.mart_config)
-_SETTING = re.compile(r"^--\s*(time key|subject|dataset|reads):\s*(.+)$")
+_SETTING = re.compile(r"^--\s*(time key|subject|dataset|reads|closed periods):\s*(.+)$")
 
 
 @dataclass

@@ -720,7 +720,7 @@ def rebuild(replace: Annotated[bool, typer.Option(help="Swap the rebuilt parsed 
         if replace:
             for name in diff:
                 if (fresh / name).exists():
-                    lake.replace_tree(fresh / name, data / "warehouse" / name)
+                    storage.replace_dataset(fresh, data / "warehouse", name)
             _drop_legacy_layout(data / "warehouse")
             for mart in sqlmodels.MARTS:
                 sqlmodels.build_mart(data, mart)

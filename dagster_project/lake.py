@@ -219,6 +219,80 @@ def write_bytes(path: Any, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+LOCK_LEASE_S = 600  # a lock object older than this was left by a dead holder (object storage: no kernel to release it)
+
+
+@contextmanager
+def lock(path: Any, *, poll_s: float = 0.05) -> Iterator[None]:
+    """Hold an exclusive lock named by ``path`` for the block (``periods``: one closed period's rebuild at a time).
+
+    Local: ``flock`` on the file ``path`` (created if needed, never deleted): the kernel releases it when the holder
+    exits or is killed. Remote: the object ``path`` created by a conditional PUT (``If-None-Match: *``: only one
+    writer can create it), naming its holder (host and process id), and deleted at the end. A lock whose holder is gone
+    (a process of this host that no longer runs) or older than ``LOCK_LEASE_S`` (a holder elsewhere) was left by a
+    killed run: it is deleted with ``If-Match`` on its ETag (only that object, not one a live holder created since)."""
+    if not is_remote(path):
+        import fcntl
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return
+    import datetime as dt
+    import time
+
+    bucket, _, key = path.path.partition("/")
+    fs = path.fs
+    while True:
+        try:
+            fs.call_s3("put_object", Bucket=bucket, Key=key, Body=_holder().encode(), IfNoneMatch="*")
+            break
+        except FileExistsError:  # s3fs's name for 412 PreconditionFailed: another holder created it
+            pass
+        except OSError as exc:  # 409 ConditionalRequestConflict: a concurrent conditional PUT of the same key
+            if "409" not in str(exc) and "Conflict" not in str(exc):
+                raise
+        try:
+            held = fs.call_s3("head_object", Bucket=bucket, Key=key)  # its ETag first: the delete is of this object only
+            if (_gone(fs.cat_file(path.path).decode(errors="replace"))
+                    or (dt.datetime.now(dt.UTC) - held["LastModified"]).total_seconds() > LOCK_LEASE_S):
+                fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=held["ETag"])
+        except (OSError, ValueError, FileNotFoundError):
+            pass  # released meanwhile (or the store refuses If-Match on delete): try again
+        time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        fs.call_s3("delete_object", Bucket=bucket, Key=key)
+
+
+def _holder() -> str:
+    """Who holds a remote lock: this host and process."""
+    import socket
+
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def _gone(holder: str) -> bool:
+    """Whether a remote lock's holder (``_holder``) is a process of this host that no longer runs."""
+    import socket
+
+    host, _, pid = holder.strip().rpartition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def remove_empty_dirs(folder: Any, stop: Any) -> None:
     """Remove ``folder`` and its parents up to ``stop`` while they are empty (local only: a prefix has no object)."""
     if is_remote(folder):

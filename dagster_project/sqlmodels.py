@@ -5,6 +5,10 @@ Parquet (temp file, then rename), so no run ever needs a lock on a database file
 ``<data>/warehouse.duckdb`` holds only views; it is rebuilt into a temp file and renamed into place,
 so an analyst's open session (read-only, as ``make sql`` opens it) never blocks a run and is never
 broken by one: it keeps the catalog it opened, and sees new data through its views.
+
+Over the whole history, the parsed rates and the marts whose header says ``-- closed periods: one file`` read their
+closed months (before the current year) from one read-optimized file and the later months from their month files
+(``dagster_project.periods``: why no row is read twice or missed, during a rebuild or after a killed one).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project import catalog_docs, findings, lake, reference, storage
+from dagster_project import catalog_docs, findings, lake, periods, reference, storage
 from dagster_project.lake import replacing, sql_literal
 from dagster_project.rows import DATASETS
 from dagster_project.settings import REPO
@@ -116,7 +120,8 @@ class MartConfig:
     subject, time key within a file), ``-- dataset: rates`` (the parsed dataset whose runs build it) and, where a
     month reads beyond itself, ``-- reads: the previous month`` (a daily change's first rows; the consensus's quotes
     up to 7 days old: a month is rebuilt when the month before it changes) or ``-- reads: the next month`` (a
-    session of the month shown by a capture early in the next)."""
+    session of the month shown by a capture early in the next); ``-- closed periods: one file`` keeps its closed months
+    also in one file sorted by (source, subject, time key), which the whole-history views read (``periods``)."""
 
     name: str
     time_key: str
@@ -124,6 +129,7 @@ class MartConfig:
     dataset: str
     reads_previous_month: bool
     reads_next_month: bool
+    closed_periods: bool = False
 
 
 def mart_config(name: str) -> MartConfig:
@@ -134,8 +140,11 @@ def mart_config(name: str) -> MartConfig:
     reads = settings.get("reads", "")
     if reads not in ("", "the previous month", "the next month"):
         raise ValueError(f"sql/marts/{name}.sql: '-- reads: {reads}' (known: the previous month, the next month)")
+    closed = settings.get("closed periods", "")
+    if closed not in ("", "one file"):
+        raise ValueError(f"sql/marts/{name}.sql: '-- closed periods: {closed}' (known: one file)")
     return MartConfig(name, settings["time key"], settings["subject"], settings["dataset"], reads == "the previous month",
-                      reads == "the next month")
+                      reads == "the next month", closed == "one file")
 
 
 MART_CONFIG = {name: mart_config(name) for name in MARTS}
@@ -160,6 +169,55 @@ LEGACY_GLOB = "source=*/date=*/*.parquet"  # the one-file-per-day layout before 
 def mart_root(data_dir: Path, name: str) -> Path:
     """``<data>/warehouse/marts/<name>/month=YYYY-MM/data.parquet``: one file per month of the mart's time key."""
     return data_dir / "warehouse" / "marts" / name
+
+
+def mart_period(data_dir: Path, name: str) -> periods.Period | None:
+    """The closed period of a mart that keeps one (its header's ``-- closed periods: one file``), else None."""
+    config = MART_CONFIG[name]
+    if not config.closed_periods:
+        return None
+    return periods.mart_period(data_dir / "warehouse", name, mart_root(data_dir, name),
+                               ("source", config.subject, config.time_key))
+
+
+def _open_years(period: periods.Period) -> list[str]:
+    """The years after the boundary that ``period`` has month files of (each a ``month=YYYY-*`` glob of a view)."""
+    last = f"month={periods.boundary():%Y-%m}"
+    return sorted({rel[len("month="):len("month=") + 4] for rel in lake.matches(period.months_root, "month=*") if rel > last})
+
+
+def _closed_history(period: periods.Period, shown, pattern: str) -> tuple[str, list[str]] | None:
+    """The closed file and the globs of the open years' month files (``pattern`` below each month folder) when readers may
+    use the closed file; None when they must read the month files alone (no closed file, or a stale one)."""
+    if not period.usable():
+        return None
+    return (shown(period.file()), [f"{shown(period.months_root)}/month={year}-*/{pattern}" for year in _open_years(period)])
+
+
+def _parsed_history(warehouse: Path, dataset: str, schema: dict, shown, union_by_name: bool) -> str:
+    """The whole history of a parsed dataset: each source's closed file (when usable) and its open years' month files;
+    the month files of the sources with none."""
+    root = warehouse / dataset
+    plain = partitioned_relation(root, schema, shown, union_by_name=union_by_name)
+    if dataset not in storage.CLOSED_ORDER:
+        return plain
+    closed, globs = [], []
+    for rel in lake.matches(root, "source=*"):
+        found = _closed_history(storage.closed_period(warehouse, dataset, rel.removeprefix("source=")), shown, "*.parquet")
+        if found is None:
+            globs.append(f"{shown(root)}/{rel}/month=*/*.parquet")
+        else:
+            closed.append(found[0])
+            globs += found[1]
+    if not closed:
+        return plain
+    columns = ", ".join(schema)
+    by_name = ", union_by_name = true" if union_by_name else ""
+    out = f"select {columns} from read_parquet([{', '.join(sql_literal(f) for f in closed)}], hive_partitioning = false{by_name})"
+    if globs:
+        out += (f" union all select {columns} from read_parquet([{', '.join(sql_literal(g) for g in globs)}], "
+                f"hive_partitioning = true, hive_types = {{'source': VARCHAR, 'month': VARCHAR}}{by_name})")
+    return out
 
 
 def mart_files(data_dir: Path, name: str, months: list[dt.date] | None = None) -> list[Path]:
@@ -245,7 +303,9 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
         return None if window is None else storage.files_of_months(root, window)
 
     stmts = [f"create or replace view parsed_{dataset} as "
-             f"{partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset), union_by_name=dataset == 'tickers')}"
+             + (_parsed_history(warehouse, dataset, schema, shown, dataset == "tickers") if window is None else
+                partitioned_relation(warehouse / dataset, schema, shown, files=files(warehouse / dataset),
+                                     union_by_name=dataset == "tickers"))
              for dataset, schema in DATASETS.items()]
     stmts += reference.reference_statements(shown)
     stmts.append(f"create or replace view ref_publication_days as select * from read_parquet({sql_literal(shown(reference.publication_days_file(data_dir)))})")
@@ -257,7 +317,11 @@ def view_statements(data_dir: Path, *, relative_to: Path | None = None, months: 
         stmts.append(f"create or replace view {name} as {model_sql(name)}")
     for name in filter(kept, MARTS):
         built = mart_files(data_dir, name, window)
-        if built:
+        period = mart_period(data_dir, name) if window is None and built else None
+        closed = _closed_history(period, shown, "data.parquet") if period is not None else None
+        if closed is not None:  # the closed file and the open years' month files
+            body = f"select * from read_parquet([{', '.join(sql_literal(f) for f in [closed[0], *closed[1]])}], hive_partitioning = false)"
+        elif built:
             body = f"select * from read_parquet([{', '.join(sql_literal(shown(f)) for f in built)}])" if window \
                 else f"select * from read_parquet({sql_literal(shown(mart_root(data_dir, name)) + '/month=*/data.parquet')}, hive_partitioning = false)"
         else:
@@ -354,21 +418,9 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
             f"order by source, {subject}, {key}) "
             f"to {sql_literal(str(staging))} (format parquet, compression zstd, partition_by (month), "
             "filename_pattern 'data_{i}')")
-        for month in targets:
-            produced = sorted((staging / f"month={storage.month_key(month)}").glob("*.parquet"))
-            path = root / f"month={storage.month_key(month)}" / "data.parquet"
-            if len(produced) > 1:  # DuckDB split the month: merge the pieces into one file, in the mart's order
-                merged = produced[0].with_name("merged.parquet")
-                pieces = ", ".join(sql_literal(str(p)) for p in produced)
-                con.execute(f"copy (select * from read_parquet([{pieces}]) order by source, {subject}, {key}) "
-                            f"to {sql_literal(str(merged))} (format parquet, compression zstd)")
-                produced = [merged]
-            if produced:
-                with replacing(path) as tmp:
-                    shutil.move(produced[0], tmp)
-            elif path.exists():
-                path.unlink()
-                lake.remove_empty_dirs(path.parent, stop=root)
+        rewriting = periods.rewriting(period, targets) if (period := mart_period(data_dir, name)) else contextlib.nullcontext()
+        with rewriting:
+            _replace_months(con, staging, root, targets, key, subject)
         written = mart_files(data_dir, name, targets)
         built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
         if written:
@@ -383,6 +435,26 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     if _schema_changed(data_dir, name, written) and months != _input_months(data_dir, name):
         return build_mart(data_dir, name, None)  # the model gained or lost columns: every month, once
     return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
+
+
+def _replace_months(con, staging: Path, root: Path, targets: list[dt.date], key: str, subject: str) -> None:
+    """Put each month DuckDB wrote into ``staging`` in its place under ``root`` (whole: temp + rename, or one PUT); a month
+    it wrote nothing for loses its file."""
+    for month in targets:
+        produced = sorted((staging / f"month={storage.month_key(month)}").glob("*.parquet"))
+        path = root / f"month={storage.month_key(month)}" / "data.parquet"
+        if len(produced) > 1:  # DuckDB split the month: merge the pieces into one file, in the mart's order
+            merged = produced[0].with_name("merged.parquet")
+            pieces = ", ".join(sql_literal(str(p)) for p in produced)
+            con.execute(f"copy (select * from read_parquet([{pieces}]) order by source, {subject}, {key}) "
+                        f"to {sql_literal(str(merged))} (format parquet, compression zstd)")
+            produced = [merged]
+        if produced:
+            with replacing(path) as tmp:
+                shutil.move(produced[0], tmp)
+        elif path.exists():
+            path.unlink()
+            lake.remove_empty_dirs(path.parent, stop=root)
 
 
 def _schema_changed(data_dir: Path, name: str, written: list[Path]) -> bool:

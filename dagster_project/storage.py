@@ -9,17 +9,21 @@ A partition write goes to a hidden temp file in the same folder and is renamed o
 readers see the old file or the new one, never half of either, and re-running a partition replaces it
 (same rows, never duplicates). A month that now holds no rows loses its file. On object storage
 (``MDW_STORAGE_URL=s3://…``) the same write is one PUT of the complete object (``dagster_project.lake``).
+
+The parsed rates also keep their closed months (before the current year) in one file per source, sorted by
+(currency, date), for long series (``dagster_project.periods``): a write of a closed month rebuilds it in the same run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project import lake
+from dagster_project import lake, periods
 from dagster_project.lake import replacing
 from dagster_project.rows import DATASETS, PARTITION_COLUMNS
 
@@ -29,6 +33,14 @@ SORT_KEYS = {
     "tickers": ["date", "captured_at", "symbol"],
     "rejects": ["date", "captured_at", "raw_file", "line", "text"],
 }
+# the parsed datasets whose closed months are also kept in one file per source (dagster_project.periods), in this order
+CLOSED_ORDER = {"rates": ("currency", "date", "captured_at", "raw_file", "line")}
+
+
+def closed_period(warehouse, dataset: str, source: str) -> periods.Period | None:
+    """The closed period of a parsed dataset's source, or None when the dataset keeps month files only."""
+    order = CLOSED_ORDER.get(dataset)
+    return None if order is None else periods.parsed_period(warehouse, dataset, source, order)
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -108,6 +120,21 @@ def source_months(root: Path, until: dt.date | None = None) -> dict[str, list[dt
     return {source: sorted(months) for source, months in out.items()}
 
 
+def replace_dataset(fresh, warehouse, dataset: str) -> None:
+    """Put a rebuilt dataset (``fresh/<dataset>``, its closed files in ``fresh/closed/<dataset>``) in the place of
+    ``warehouse``'s (``mdw rebuild --replace``). Its current closed files are marked stale first, so a session opened
+    meanwhile reads the month files, never an old closed file beside new months."""
+    closed = warehouse / "closed" / dataset
+    if dataset in CLOSED_ORDER:
+        for rel in lake.matches(closed, "source=*"):
+            lake.write_bytes(closed / rel / periods.MARKER, b"replaced by mdw rebuild\n")
+    lake.replace_tree(fresh / dataset, warehouse / dataset)
+    if (fresh / "closed" / dataset).exists():
+        if not lake.is_remote(closed):
+            closed.parent.mkdir(parents=True, exist_ok=True)
+        lake.replace_tree(fresh / "closed" / dataset, closed)
+
+
 def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.date], frame: pl.DataFrame,
                  *, threads: int = 4) -> dict[dt.date, int]:
     """Replace the partitions of ``months`` with ``frame``'s rows (a month without rows loses its file).
@@ -139,7 +166,8 @@ def write_months(warehouse: Path, dataset: str, source: str, months: list[dt.dat
     outside = set(parts) - set(wanted)
     if outside:
         raise ValueError(f"rows dated outside the months written: {sorted(outside)[:3]}")
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    period = closed_period(warehouse, dataset, source)
+    with periods.rewriting(period, wanted) if period else nullcontext(), ThreadPoolExecutor(max_workers=threads) as pool:
         return dict(zip(wanted, pool.map(one, wanted)))
 
 

@@ -59,8 +59,10 @@ def test_backfill_then_rerun_changes_nothing(tmp_path):
     assert first.returncode == 0, first.stderr[-2000:]
     assert "fx_rates" in first.stdout and "168" in first.stdout
     snapshot = {p: p.read_bytes() for p in (tmp_path / "data" / "warehouse").rglob("*.parquet") if not {"marts", "reference"} & set(p.parts)}
-    data_files = [p for p in snapshot if "dq_findings" not in p.parts]
+    data_files = [p for p in snapshot if not {"dq_findings", "closed"} & set(p.parts)]
     assert len(data_files) == 1 + 2  # one month file of ECB rates, the page's month of rates and of tickers
+    # November 2024 is closed: a file per source of rates, and one per mart keeping closed periods (with rows)
+    assert len([p for p in snapshot if "closed" in p.parts]) == 2 + 4
     assert "Data-quality findings" in first.stdout and "defunct_codes" in first.stdout
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]

@@ -239,3 +239,40 @@ def test_a_session_lists_only_its_months_or_the_lake_once(s3, monkeypatch):
     assert found == [f"{BUCKET}/listing/warehouse"] and ranged == []
     assert con.execute("select count(*) from parsed_rates").fetchone()[0] == 24
     con.close()
+
+
+def test_a_lock_of_a_killed_holder_is_taken_over_and_a_live_one_waited_for(s3, monkeypatch):
+    """``lake.lock`` on S3 (the closed periods' rebuilds): a lock object whose holder process is gone is deleted by the
+    next taker; a live holder's lock makes the next one wait until it is released."""
+    import socket
+    import threading
+
+    from dagster_project import lake
+
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    path = lake.root(f"s3://{BUCKET}/locks") / "closed" / "LOCK"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    path.write_bytes(f"{socket.gethostname()} {dead.pid}".encode())  # what a SIGKILLed holder leaves
+    with lake.lock(path):
+        assert path.read_bytes().decode() == f"{socket.gethostname()} {os.getpid()}"
+    assert not path.exists()
+
+    events: list[str] = []
+    held = threading.Event()
+
+    def holder() -> None:
+        with lake.lock(path):
+            held.set()
+            events.append("first holds")
+            time.sleep(0.3)
+            events.append("first releases")
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(30)
+    with lake.lock(path):
+        events.append("second holds")
+    thread.join()
+    assert events == ["first holds", "first releases", "second holds"]

@@ -157,6 +157,9 @@ def test_rebuild_reproduces_the_warehouse_row_for_row(data_dir):
     assert differs.exit_code == 1 and "differs" in differs.stdout
     fixed = runner.invoke(app, ["rebuild", "--replace"])
     assert fixed.exit_code == 0 and pl.read_parquet(part).height == 8 * 30
+    closed = storage.closed_period(data_dir / "warehouse", "rates", "ecb")  # its closed file replaced with the months
+    assert closed.usable() and pl.read_parquet(closed.file()).height == sum(
+        pl.read_parquet(p).height for p in closed.month_files(closed=True))
     assert runner.invoke(app, ["rebuild"]).exit_code == 0
     assert not list(data_dir.glob(".warehouse.rebuild-*"))
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from conftest import BUNDLED_PAGE, FIXTURES
 
-from dagster_project import landing, pipeline, storage
+from dagster_project import landing, periods, pipeline, storage
 from dagster_project.rows import ParseError
 
 DAY = dt.date(2024, 11, 28)
@@ -63,8 +63,11 @@ def test_rerunning_a_partition_three_times_leaves_identical_rows(data_dir):
     for rates, tickers, raw_bytes in results[1:]:
         assert rates.equals(results[0][0]) and tickers.equals(results[0][1])
         assert raw_bytes == results[0][2]
-    files = [p for p in (data_dir / "warehouse").rglob("*") if p.is_file()]
+    files = [p for p in (data_dir / "warehouse").rglob("*") if p.is_file()
+             and p.relative_to(data_dir / "warehouse").parts[0] != "closed"]
     assert sorted(p.name for p in files) == ["data.parquet", "data.parquet"]  # no temp files, no duplicates
+    closed = [p.name for p in (data_dir / "warehouse" / "closed").rglob("*") if p.is_file()]  # November 2024 is closed:
+    assert sorted(closed) == ["LOCK", periods.parsed_period(data_dir, "rates", "page", ()).file().name]  # its file, its lock
     kept = [p.name for p in (data_dir / "parsed_inputs").rglob("*") if p.is_file()]  # the rows landing parsed
     assert sorted(kept) == ["complete", "rates.parquet", "rejects.parquet", "tickers.parquet"]
 
@@ -110,7 +113,8 @@ def test_one_file_per_dataset_source_and_month_with_the_date_inside(data_dir):
     pipeline.land_input(data_dir, hist.read_bytes(), name="20241203T160000Z.csv")
     stats = pipeline.parse_partitions(data_dir, "ecb", [dt.date(2024, 11, 1), dt.date(2024, 12, 1)])
     files = sorted(p.relative_to(data_dir / "warehouse").as_posix() for p in (data_dir / "warehouse").rglob("*.parquet"))
-    assert files == ["rates/source=ecb/month=2024-11/data.parquet", "rates/source=ecb/month=2024-12/data.parquet"]
+    closed = f"closed/rates/source=ecb/{storage.closed_period(data_dir / 'warehouse', 'rates', 'ecb').file().name}"
+    assert files == [closed, "rates/source=ecb/month=2024-11/data.parquet", "rates/source=ecb/month=2024-12/data.parquet"]
     november = storage.read_month(data_dir / "warehouse", "rates", "ecb", dt.date(2024, 11, 1))
     assert sorted(set(november["date"].to_list())) == stats.days[dt.date(2024, 11, 1)]
     assert november["date"].min() == dt.date(2024, 11, 20) and november["date"].is_sorted()

@@ -70,25 +70,88 @@ known_pairs as (
     from known_legs_of_pair as k
     where k.f_rate is not null and k.t_rate is not null
 ),
-quoted as (
-    -- the window's candidates: the pair's publications from on_date - max_age_days to on_date (a date range the
-    -- scan prunes row groups by; the latest before the window, for the note, is `earlier`'s)
-    select c.date as rate_date, c.source as rate_source, c.rate, c.rate_text, c.quality, c.quality_checks
-    from fx_cross_rates as c
+pair_legs as (
+    -- without known_at: each source's quotes of the two currencies on each date up to on_date, from one scan of fx_rates
+    -- (a filter on currency its sorted closed file prunes to a few row groups; no self-join of the two series). A
+    -- source's own base is a leg at 1: a date whose rows quote the other currency has the pair.
+    select
+        r.date, r.source, any_value(r.base) as base,
+        max(r.rate) filter (where r.currency = upper(from_ccy)) as f_rate,
+        max(r.rate_text) filter (where r.currency = upper(from_ccy)) as f_text,
+        max(r.rate) filter (where r.currency = upper(to_ccy)) as t_rate,
+        max(r.rate_text) filter (where r.currency = upper(to_ccy)) as t_text,
+        case when bool_or(r.quality = 'ERROR') then 'ERROR' when bool_or(r.quality = 'WARN') then 'WARN' end as quality,
+        nullif(concat_ws(',', max(r.quality_checks) filter (where r.currency = upper(from_ccy)),
+                         max(r.quality_checks) filter (where r.currency = upper(to_ccy))), '') as quality_checks
+    from fx_rates as r
     where known_at is null
-      and c.base = upper(from_ccy) and c.quote = upper(to_ccy)
-      and c.date between cast(on_date as date) - cast(max_age_days as integer) and cast(on_date as date)
-      and (source_name is null or c.source = source_name)
-      and (c.source <> 'consensus' or source_name = 'consensus')  -- the blend only when asked for: never computed otherwise
+      and r.currency in (upper(from_ccy), upper(to_ccy)) and r.currency <> r.base
+      and r.date <= cast(on_date as date)
+      and (source_name is null or r.source = source_name)
+    group by r.date, r.source
+    union all
+    -- the base against itself (EUR/EUR for the ECB): every date the source published, at 1
+    select r.date, r.source, r.base, null, null, null, null, null, null
+    from fx_rates as r
+    where known_at is null and upper(from_ccy) = upper(to_ccy) and r.base = upper(from_ccy)
+      and r.date <= cast(on_date as date)
+      and (source_name is null or r.source = source_name)
+    group by r.date, r.source, r.base
 ),
-best_now as (
-    select q.*
+provider_pairs as (
+    select
+        l.date as rate_date, l.source as rate_source,
+        case when upper(from_ccy) = l.base then null else l.f_text end as f_text,
+        case when upper(to_ccy) = l.base then null else l.t_text end as t_text,
+        (case when upper(to_ccy) = l.base then 1.0 else l.t_rate end)
+            / (case when upper(from_ccy) = l.base then 1.0 else l.f_rate end) as rate,
+        l.quality, l.quality_checks
+    from pair_legs as l
+    where (upper(from_ccy) = l.base or l.f_rate is not null) and (upper(to_ccy) = l.base or l.t_rate is not null)
+),
+consensus_pair as (
+    -- source_name := 'consensus': the blend's pair up to on_date (fx_cross_rates, read once; never computed otherwise)
+    select c.date, c.source, c.rate, c.rate_text, c.quality, c.quality_checks, c.basis
+    from fx_cross_rates as c
+    where known_at is null and source_name = 'consensus'
+      and c.source = 'consensus' and c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
+),
+quoted as (
+    -- the window's candidates: the pair's publications from on_date - max_age_days to on_date (the latest before the
+    -- window, for the note, is `earlier`'s); rate_text is formatted for the one kept (best_now)
+    select p.rate_date, p.rate_source, p.rate, p.f_text, p.t_text, null::varchar as rate_text, p.quality, p.quality_checks
+    from provider_pairs as p
+    where p.rate_date >= cast(on_date as date) - cast(max_age_days as integer)
+      and (source_name is distinct from 'consensus')
+    union all
+    select c.date, c.source, c.rate, null, null, c.rate_text, c.quality, c.quality_checks
+    from consensus_pair as c
+    where c.date >= cast(on_date as date) - cast(max_age_days as integer)
+),
+best_kept as (
+    select q.*, s.significant_digits as documented
     from quoted as q
     left join ref_sources as s on s.source = q.rate_source and s.dataset = 'rates'
-    where q.rate_date >= cast(on_date as date) - cast(max_age_days as integer)
-      and (s.source is not null or q.rate_source = 'consensus')
+    where (s.source is not null or q.rate_source = 'consensus')
     order by s.reference_priority, q.rate_date desc
     limit 1
+),
+best_now as (
+    -- rate_text to the precision of the two published legs (the fewer significant digits; the source's documented
+    -- digits where its file drops trailing zeros), as fx_cross_rates gives it
+    select k.rate_date, k.rate_source, k.rate,
+           coalesce(k.rate_text, case when k.digits is null then '1'
+               else format('{:.{}f}', k.rate, greatest(cast(k.digits - 1 - floor(log10(k.rate)) as integer), 0)) end) as rate_text,
+           k.quality, k.quality_checks
+    from (
+        select b.*, least(coalesce(b.f_digits, b.t_digits), coalesce(b.t_digits, b.f_digits)) as digits
+        from (
+            select k.*,
+                   case when k.f_text is not null then greatest(coalesce(k.documented, 0), significant_digits(k.f_text)) end as f_digits,
+                   case when k.t_text is not null then greatest(coalesce(k.documented, 0), significant_digits(k.t_text)) end as t_digits
+            from best_kept as k
+        ) as b
+    ) as k
 ),
 best_known as (
     select
@@ -118,9 +181,7 @@ consensus_basis as (
     -- source_name := 'consensus': how the blend of each leg was formed (its method and how many providers gave weight)
     select 'the consensus: ' || c.basis as basis
     from best as b
-    join fx_cross_rates as c
-        on c.source = 'consensus' and c.date = b.rate_date and c.base = upper(from_ccy) and c.quote = upper(to_ccy)
-    where source_name = 'consensus'
+    join consensus_pair as c on c.date = b.rate_date
 ),
 known_quality as (
     -- as known at: today's findings on the two legs of the publication used (fx_rates)
@@ -133,23 +194,14 @@ known_quality as (
 ),
 earlier as (
     -- for the note when the window has none: the latest date on or before on_date on which one source quoted both
-    -- currencies (its own base counts as quoted), from one scan of the two currencies' rows of fx_rates, not paired
-    -- (pairing 27 years of them cost as much as the rest of the macro); the consensus's from fx_cross_rates
+    -- currencies (provider_pairs: its own base counts as quoted); the consensus's from fx_cross_rates
     select max(d.date) as last_date
     from (
-        select r.date
-        from fx_rates as r
-        where known_at is null
-          and r.currency in (upper(from_ccy), upper(to_ccy)) and r.date <= cast(on_date as date)
-          and (source_name is null or r.source = source_name)
-        group by r.date, r.source
-        having count(distinct r.currency) = case when upper(from_ccy) = upper(to_ccy) then 1 else 2 end
-            - case when any_value(r.base) in (upper(from_ccy), upper(to_ccy)) then 1 else 0 end
+        select p.rate_date as date
+        from provider_pairs as p
+        where source_name is distinct from 'consensus'
         union all
-        select c.date
-        from fx_cross_rates as c
-        where known_at is null and source_name = 'consensus'
-          and c.source = 'consensus' and c.base = upper(from_ccy) and c.quote = upper(to_ccy) and c.date <= cast(on_date as date)
+        select c.date from consensus_pair as c
     ) as d
 ),
 codes as (

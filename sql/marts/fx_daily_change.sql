@@ -14,6 +14,7 @@
 -- subject: currency
 -- dataset: rates
 -- reads: the previous month
+-- closed periods: one file
 -- column prev_date: the previous date this source quoted the currency (same or previous month); null when none
 -- column prev_rate: the rate on prev_date
 -- column change: rate - prev_rate, in units of `currency` per 1 `base`

@@ -7,6 +7,7 @@
 -- time key: date
 -- subject: currency
 -- dataset: rates
+-- closed periods: one file
 with quotes as (
     select * from stg_rates_daily
 ),

@@ -14,10 +14,7 @@
 -- subject: currency
 -- dataset: rates
 -- reads: the previous month
--- time key: date
--- subject: currency
--- dataset: rates
--- reads: the previous month
+-- closed periods: one file
 -- column date: a date on which at least one provider published (quotes up to 7 days old count, with less weight)
 -- column rate: units of `currency` per 1 EUR: the weighted mean of the quotes that gave weight, or the peg
 -- column rate_text: the rate to the precision of the quotes behind it (the most significant digits among them; the peg's central rate for a peg)

@@ -10,6 +10,7 @@
 -- subject: symbol
 -- dataset: tickers
 -- reads: the previous month
+-- closed periods: one file
 -- column prev_session: the previous session this source quoted the symbol (same or previous month); null when none
 -- column prev_price: the price on prev_session
 -- column change: our change, price - prev_price
