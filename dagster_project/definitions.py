@@ -8,12 +8,14 @@ This is the code location's entry point (``dagster dev -m dagster_project.defini
 import dagster as dg
 
 from dagster_project import sources as registry
+from dagster_project.defs import sqlite_home
 from dagster_project.defs.models import definitions as models
 from dagster_project.defs.quality import definitions as quality
 from dagster_project.defs.sources import definitions as sources
 from dagster_project.settings import apply_env_defaults
 
 apply_env_defaults(registry.env_defaults())  # each feed's variable: its bundled recordings, or "not configured"
+sqlite_home.apply()  # the runs' events without an fsync each on the default SQLite home (MDW_DAGSTER_SQLITE_SYNCHRONOUS)
 # Every run executes its steps in its own process, one after another: the steps are a chain (raw -> parsed ->
 # models) over the same files, so a process per step (Dagster's multiprocess default) would only add ~3 s of imports
 # to each. Runs still run side by side when launched side by side (the run queue, `mdw backfill --parallel`).

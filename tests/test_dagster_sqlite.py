@@ -34,3 +34,10 @@ def test_a_bad_setting_is_refused(monkeypatch):
     monkeypatch.setenv(runner.SQLITE_SYNC_ENV, "sometimes")
     with pytest.raises(ValueError, match="MDW_DAGSTER_SQLITE_SYNCHRONOUS='sometimes'"):
         runner.instance()
+
+
+def test_loading_the_code_location_installs_it_for_the_runs_the_ui_launches():
+    import dagster_project.definitions  # noqa: F401  (what `dagster dev`'s code server and each launched run import)
+    from dagster_project.defs import sqlite_home
+
+    assert sqlalchemy.event.contains(sqlalchemy.engine.Engine, "connect", sqlite_home._sqlite_synchronous)
