@@ -3,9 +3,11 @@
 1. 500 symbols x 20 years of OHLCV with splits and dividends (a seeded synthetic export, one CSV), landed, parsed,
    checked and modelled by `mdw ingest`: wall seconds and peak RSS;
 2. one symbol's 20-year adjusted series (``ticker_adjusted_closes``), warm, in an in-memory DuckDB over that
-   warehouse: the median of 30 runs.
+   warehouse: the median of 30 runs;
+3. the same ingest at 1x and 4x of a 16th of the symbols (31, 125; the 500 above are 16x): wall seconds and peak RSS
+   against the 1x run's, so a cost that grows faster than the data shows.
 
-    python -m bench.tickers [--symbols N]
+    python -m bench.tickers [--symbols N] [--no-scaling]
 
 bench/run.py adds these rows to the history table of bench/results.md.
 """
@@ -50,19 +52,26 @@ def ohlcv_export(path: Path, symbols: int, seed: int = 24) -> tuple[int, int, in
     return len(days) * symbols, dividends, splits
 
 
-def measure(symbols: int = 500) -> list[tuple]:
+def ingest(tmp: Path, symbols: int) -> tuple[int, int, int, int, float, float, Path]:
+    """A seeded export of ``symbols`` through `mdw ingest` in a fresh process and data dir: rows, dividends, splits,
+    bytes, wall seconds, peak RSS (MB) and the data dir."""
+    root = tmp / f"tickers{symbols}"
+    root.mkdir()
+    export = root / "20241231T220000Z.csv"
+    rows, dividends, splits = ohlcv_export(export, symbols)
+    (root / "no-feed").mkdir()  # only this export: the bundled ticker history's 2005 would win those months
+    env = env_for(root, MDW_TICKER_CSV_LOCATION=str(root / "no-feed"))
+    wall, rss, _ = timed_mdw(["ingest", str(export)], env, tmp)
+    return rows, dividends, splits, export.stat().st_size, wall, rss, Path(env["MDW_DATA_DIR"])
+
+
+def measure(symbols: int = 500, scaling: bool = True) -> list[tuple]:
     with tempfile.TemporaryDirectory(prefix="mdw-tickers-") as name:
         tmp = Path(name)
-        root = tmp / "tickers"
-        root.mkdir()
-        export = root / "20241231T220000Z.csv"
-        rows, dividends, splits = ohlcv_export(export, symbols)
-        (root / "no-feed").mkdir()  # only this export: the bundled ticker history's 2005 would win those months
-        env = env_for(root, MDW_TICKER_CSV_LOCATION=str(root / "no-feed"))
-        size = export.stat().st_size
-        wall, rss, _ = timed_mdw(["ingest", str(export)], env, tmp)
-        ms, adjusted_rows = adjusted_series_ms(Path(env["MDW_DATA_DIR"]))
-    return [
+        rows, dividends, splits, size, wall, rss, data = ingest(tmp, symbols)
+        ms, adjusted_rows = adjusted_series_ms(data)
+        smaller = [(n, *ingest(tmp, n)[4:6]) for n in (round(symbols / 16), round(symbols / 4))] if scaling else []
+    out = [
         (f"{symbols} symbols x 20 years of OHLCV with actions (seeded synthetic CSV) via `mdw ingest`",
          f"{rows:,} rows ({dividends:,} dividends, {splits:,} splits), {size / 2**20:.0f} MB; 240 months, "
          "checks and ticker models", f"{wall:.1f} s wall, {rss:.0f} MB peak RSS", "<= 90 s, <= 1.5 GB RSS",
@@ -70,6 +79,12 @@ def measure(symbols: int = 500) -> list[tuple]:
         ("one symbol's 20-year adjusted series, warm", f"`ticker_adjusted_closes('2024-12-31', symbol_name := 'S001')`: "
          f"{adjusted_rows:,} sessions, median of 30", f"{ms:.1f} ms", "<= 20 ms", verdict(ms, 20, " ms")),
     ]
+    if smaller:
+        (n1, wall1, rss1), (n4, wall4, rss4) = smaller
+        out.append((f"the same ingest at 1x / 4x / 16x ({n1} / {n4} / {symbols} symbols)", "fresh process and data dir each",
+                    f"{wall1:.1f} / {wall4:.1f} / {wall:.1f} s wall, {rss1:.0f} / {rss4:.0f} / {rss:.0f} MB peak RSS",
+                    "near-linear", f"16x the data: {wall / wall1:.1f}x the time, {rss / rss1:.1f}x the memory"))
+    return out
 
 
 def adjusted_series_ms(data_dir: Path) -> tuple[float, int]:
@@ -89,4 +104,4 @@ if __name__ == "__main__":
     from bench.history import table
 
     count = int(sys.argv[sys.argv.index("--symbols") + 1]) if "--symbols" in sys.argv else 500
-    print(table(measure(count)))
+    print(table(measure(count, scaling="--no-scaling" not in sys.argv)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from dagster_project import findings, sqlmodels, storage
+from dagster_project import findings, lake, sqlmodels, storage
 from dagster_project.quality import CHECK_SQL, CHECKS, Check, Scope, thresholds
 
 
@@ -77,7 +77,7 @@ def run_checks(scope: Scope, names: list[str] | tuple[str, ...]) -> list[Outcome
         con = sqlmodels.connect(scope.data_dir, months=_read_months(scope) if windowed else _newest_months(scope) or None,
                                 reads=set().union(*(reads_of(CHECKS[n]) for n in group)))
         try:
-            if windowed and scope.source is not None:
+            if windowed and scope.source is not None and _worth_pinning(scope):
                 _pin_parsed(con, scope)
             for name in group:
                 check = CHECKS[name]
@@ -117,6 +117,17 @@ def _lookback_days() -> int:
 def _read_months(scope: Scope) -> list[dt.date]:
     """The months a check over ``scope`` reads: the judged months and the history its rules look back on."""
     return storage.months_between(scope.start - dt.timedelta(days=_lookback_days()), scope.end)
+
+
+PIN_MAX_MONTHS = 24  # a local lake's longer check ranges read the Parquet files rule by rule
+
+
+def _worth_pinning(scope: Scope) -> bool:
+    """Whether to pin the judged rows in memory: always on object storage (every rule would read every file again,
+    a few requests each); on local disk only for up to PIN_MAX_MONTHS months of reads. Over 20 years of 500 symbols
+    the pinned copy was 1 GB of DuckDB memory and cost 7 s, more than the rules saved by reading it (checks 21 s
+    pinned, 12 s reading the files with their columns pruned)."""
+    return lake.is_remote(scope.data_dir) or len(_read_months(scope)) <= PIN_MAX_MONTHS
 
 
 def _pin_parsed(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:

@@ -392,15 +392,49 @@ def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
     return sorted(targets)
 
 
+MART_CHUNK_MONTHS = 24  # a longer build is written this many months at a time
+
+
 def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -> MartStats:
     """Materialize the months of one mart to Parquet (all months with input when ``months`` is None), reading
-    only the files of those months and their neighbours; each month file is replaced atomically."""
+    only the files of those months and their neighbours; each month file is replaced atomically.
+
+    A long range is built MART_CHUNK_MONTHS months at a time, each chunk reading only its months and their
+    neighbours (as a run of those months would: every model gives the same rows built month by month), so DuckDB's
+    sorts and windows hold two years of rows, not the whole history (500 symbols x 20 years: 2.5 million rows)."""
     started = time.perf_counter()
     months = sorted({storage.month_of(m) for m in months}) if months is not None else _input_months(data_dir, name)
-    key, subject = MART_CONFIG[name].time_key, MART_CONFIG[name].subject
-    root = mart_root(data_dir, name)
+    key = MART_CONFIG[name].time_key
     if not months:
         return MartStats(name, 0, time.perf_counter() - started, None, None, "(no rows)")
+    # one rewrite of the closed period around every chunk: its closed file is rebuilt once, after the last one
+    period = mart_period(data_dir, name)
+    with periods.rewriting(period, _targets(data_dir, name, months)) if period else contextlib.nullcontext():
+        targets = sorted({t for k in range(0, len(months), MART_CHUNK_MONTHS)
+                          for t in _write_months(data_dir, name, months[k:k + MART_CHUNK_MONTHS])})
+    written = mart_files(data_dir, name, targets)
+    if written:
+        con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
+        try:
+            con.execute("set enable_progress_bar = false")
+            lake.duckdb_setup(con, data_dir)
+            built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
+            rows, first, last = con.execute(
+                f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()
+            preview = con.execute(f"select * from {built} order by {key} desc limit 10").pl()
+        finally:
+            con.close()
+    else:
+        rows, first, last, preview = 0, None, None, None
+    if _schema_changed(data_dir, name, written) and months != _input_months(data_dir, name):
+        return build_mart(data_dir, name, None)  # the model gained or lost columns: every month, once
+    return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
+
+
+def _write_months(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
+    """Write the mart months a build over ``months`` rewrites (``_targets``); returns them."""
+    key, subject = MART_CONFIG[name].time_key, MART_CONFIG[name].subject
+    root = mart_root(data_dir, name)
     targets = _targets(data_dir, name, months)
     con = connect(data_dir, months=targets, reads=READS[name])
     # DuckDB writes the months into a local staging folder: beside the mart on disk (each file is then renamed into
@@ -415,26 +449,14 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
         con.execute(
             f"copy (select *, strftime({key}, '%Y-%m') as month from ({model_sql(name)}) "
             f"where date_trunc('month', {key})::date in (select month from target_months) "
-            f"order by source, {subject}, {key}) "
+            f"order by month, source, {subject}, {key}) "  # month first: each partition's rows arrive together, in order
             f"to {sql_literal(str(staging))} (format parquet, compression zstd, partition_by (month), "
             "filename_pattern 'data_{i}')")
-        rewriting = periods.rewriting(period, targets) if (period := mart_period(data_dir, name)) else contextlib.nullcontext()
-        with rewriting:
-            _replace_months(con, staging, root, targets, key, subject)
-        written = mart_files(data_dir, name, targets)
-        built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
-        if written:
-            rows, first, last = con.execute(
-                f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()
-            preview = con.execute(f"select * from {built} order by {key} desc limit 10").pl()
-        else:
-            rows, first, last, preview = 0, None, None, None
+        _replace_months(con, staging, root, targets, key, subject)
     finally:
         con.close()
         shutil.rmtree(staging, ignore_errors=True)
-    if _schema_changed(data_dir, name, written) and months != _input_months(data_dir, name):
-        return build_mart(data_dir, name, None)  # the model gained or lost columns: every month, once
-    return MartStats(name, rows, time.perf_counter() - started, first, last, preview, targets)
+    return targets
 
 
 def _replace_months(con, staging: Path, root: Path, targets: list[dt.date], key: str, subject: str) -> None:

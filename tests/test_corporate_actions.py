@@ -117,36 +117,47 @@ def _quandl() -> list[dict]:
 
 
 def test_adjusted_closes_match_the_vendors_own(data_dir):
-    """Quandl's WIKI table: raw closes, ex-dividend, split ratio and its own adjusted closes. Our adjusted closes'
-    day-to-day ratios equal Quandl's within 1e-6 on every day but its dividend days; there Quandl's factor is not
-    1 - dividend / the previous close of its own file (the price it divides by, implied from its adjusted closes, is
-    not in the file), and ours is exactly that, so the difference is the vendor's, shown here day by day."""
+    """Quandl's WIKI table: raw closes, ex-dividend, split ratio and its own adjusted closes (published to 12
+    decimals). Quandl divides a dividend by the ex-date's close with the dividend added back (its factor on earlier
+    closes is close / (close + D)), not by the previous close as CRSP does: with dividend_basis := 'ex_date_close'
+    our adjusted closes' day-to-day ratios equal Quandl's within 1e-6 on every day; by default (CRSP) they are
+    close x split / (previous close - dividend x split), which is up to 1.3e-4 from Quandl's on its 8 dividend days."""
     _ingest("--source", "ticker_csv", str(QUANDL))
     con = sqlmodels.connect(data_dir)
     rows = _quandl()
+    dividend_days = 0
     for symbol in ("AAPL", "BRK_A", "MSFT", "ZEN"):
         mine = [r for r in rows if r["ticker"] == symbol]
         series = _series(mine, dividend="ex-dividend", split="split_ratio")
         vendor = {dt.date.fromisoformat(r["date"]): float(r["adj_close"]) for r in mine}
-        ours = dict(con.execute("select session, adjusted_close from ticker_adjusted_closes('2014-12-31', symbol_name := ?)",
-                                [symbol]).fetchall())
-        assert set(ours) == set(vendor)
+        query = "select session, adjusted_close from ticker_adjusted_closes('2014-12-31', symbol_name := ?{})"
+        ours = dict(con.execute(query.format(""), [symbol]).fetchall())
+        quandl_style = dict(con.execute(query.format(", dividend_basis := 'ex_date_close'"), [symbol]).fetchall())
+        assert set(ours) == set(vendor) == set(quandl_style)
+        assert ours[max(ours)] == quandl_style[max(ours)] == series[-1][1]  # the newest close is its own adjusted close
         got = {r[0]: r[1:] for r in con.execute(
             "select session, split_ratio, split_adjusted_change_pct, total_return_pct from ticker_daily_change where symbol = ?",
             [symbol]).fetchall()}
         for (before, prev, _, _, _), (day, close, _, dividend, split) in itertools.pairwise(series):
             theirs = vendor[day] / vendor[before]
-            mine_ratio = ours[day] / ours[before]
-            assert mine_ratio == pytest.approx(close * split / (prev - dividend * split), rel=1e-12)
+            crsp = ours[day] / ours[before]
+            assert crsp == pytest.approx(close * split / (prev - dividend * split), rel=1e-12)
+            assert quandl_style[day] / quandl_style[before] == pytest.approx(split * (close + dividend) / prev, rel=1e-12)
+            assert abs(quandl_style[day] / quandl_style[before] / theirs - 1) <= 1e-6, (symbol, day)
             ratio, adjusted, total = got[day]
             assert ratio == (split if split != 1 else None)
             assert adjusted == pytest.approx(100 * (close * split / prev - 1), rel=1e-12, abs=1e-12)
             assert total == pytest.approx(100 * (split * (close + dividend) / prev - 1), rel=1e-12, abs=1e-12)
             if dividend:
+                dividend_days += 1
                 implied = dividend / (1 - (close / prev) / theirs)  # the price Quandl's factor divides by
-                assert abs(implied - prev) > 0.005 and abs(mine_ratio / theirs - 1) < 2e-4
+                assert implied == pytest.approx(close + dividend, abs=1e-6)
+                assert 1e-7 < abs(crsp / theirs - 1) < 2e-4
             else:
-                assert abs(mine_ratio / theirs - 1) <= 1e-6, (symbol, day)
+                assert abs(crsp / theirs - 1) <= 1e-6, (symbol, day)
+    assert dividend_days == 8
+    with pytest.raises(Exception, match="dividend_basis"):
+        con.execute("select * from ticker_adjusted_closes('2014-12-31', dividend_basis := 'next_close')").fetchall()
     split_day = con.execute("select prev_price, price, split_ratio, adjustment from ticker_daily_change "
                             "where symbol = 'AAPL' and session = '2014-06-09'").fetchone()
     assert split_day[:3] == (645.57, 93.7, 7.0) and split_day[3] == "split 7:1 (ticker_csv)"

@@ -9,14 +9,26 @@
 -- column amount: a cash dividend per share (after any split of the same day), in the listing's currency; null for a split
 -- column published: the ratio or amount as its statement gives it (text)
 -- column reference: the document that states a reference action (null for a vendor's)
-with vendor as (
+with stating as (
+    -- the captures of the sessions some capture states an action for: stg_ticker_sessions' last-capture rule over
+    -- these few rows, not over every quote
+    select *
+    from stg_tickers as t
+    semi join (select distinct session, source, symbol from stg_tickers where split_ratio is not null or dividend > 0) as a
+        using (session, source, symbol)
+),
+last_capture as (
+    select * from stating
+    qualify row_number() over (partition by session, source, symbol order by captured_at desc, raw_file desc) = 1
+),
+vendor as (
     select symbol, exchange, session as ex_date, 'split' as kind, split_ratio as ratio, null::double as amount,
         split_ratio_text as published, source, null::varchar as reference, raw_file, line
-    from stg_ticker_sessions
+    from last_capture
     where split_ratio is not null
     union all
     select symbol, exchange, session, 'dividend', null::double, dividend, dividend_text, source, null::varchar, raw_file, line
-    from stg_ticker_sessions
+    from last_capture
     where dividend > 0
 ),
 stated as (
