@@ -392,14 +392,43 @@ def _targets(data_dir: Path, name: str, months: list[dt.date]) -> list[dt.date]:
     return sorted(targets)
 
 
-MART_CHUNK_MONTHS = 24  # a longer build is written this many months at a time
+MART_CHUNK_ROWS = 250_000  # a longer build is written in chunks of months holding about this many input rows
+
+
+def _chunks(data_dir: Path, name: str, months: list[dt.date]) -> list[list[dt.date]]:
+    """``months`` cut into runs of consecutive months whose parsed input holds at most ``MART_CHUNK_ROWS`` rows (from
+    the Parquet footers; a month larger than that is a chunk of its own): 27 years of ECB rates (221,702 rows) are one
+    chunk, 20 years of 500 tickers (2.5 million) ten of two years."""
+    files = storage.files_of_months(data_dir / "warehouse" / MART_CONFIG[name].dataset, months)
+    if len(months) <= 1 or not files:
+        return [months] if months else []
+    con = duckdb.connect(":memory:")
+    try:
+        lake.duckdb_setup(con, data_dir)
+        counts = con.execute("select file_name, num_rows from parquet_file_metadata($files)",
+                             {"files": [lake.shown(f) if lake.is_remote(f) else str(f) for f in files]}).fetchall()
+    finally:
+        con.close()
+    rows: dict[dt.date, int] = {}
+    for file_name, n in counts:
+        month = storage.month_from_folder(Path(file_name).parent.name)
+        rows[month] = rows.get(month, 0) + n
+    chunks: list[list[dt.date]] = [[]]
+    held = 0
+    for month in months:
+        if chunks[-1] and held + rows.get(month, 0) > MART_CHUNK_ROWS:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(month)
+        held += rows.get(month, 0)
+    return chunks
 
 
 def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -> MartStats:
     """Materialize the months of one mart to Parquet (all months with input when ``months`` is None), reading
     only the files of those months and their neighbours; each month file is replaced atomically.
 
-    A long range is built MART_CHUNK_MONTHS months at a time, each chunk reading only its months and their
+    A long range is built in chunks of months (``_chunks``: about MART_CHUNK_ROWS input rows), each reading only its months and their
     neighbours (as a run of those months would: every model gives the same rows built month by month), so DuckDB's
     sorts and windows hold two years of rows, not the whole history (500 symbols x 20 years: 2.5 million rows)."""
     started = time.perf_counter()
@@ -410,8 +439,7 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
     # one rewrite of the closed period around every chunk: its closed file is rebuilt once, after the last one
     period = mart_period(data_dir, name)
     with periods.rewriting(period, _targets(data_dir, name, months)) if period else contextlib.nullcontext():
-        targets = sorted({t for k in range(0, len(months), MART_CHUNK_MONTHS)
-                          for t in _write_months(data_dir, name, months[k:k + MART_CHUNK_MONTHS])})
+        targets = sorted({t for chunk in _chunks(data_dir, name, months) for t in _write_months(data_dir, name, chunk)})
     written = mart_files(data_dir, name, targets)
     if written:
         con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})

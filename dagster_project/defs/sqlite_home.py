@@ -8,6 +8,7 @@ Dagster's is patched.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -16,7 +17,7 @@ SQLITE_SYNC_ENV = "MDW_DAGSTER_SQLITE_SYNCHRONOUS"
 SQLITE_SYNC_DEFAULT = "off"
 
 
-def _sqlite_synchronous(dbapi_connection, _record) -> None:
+def _sqlite_synchronous(dbapi_connection, record) -> None:
     """``pragma synchronous`` (MDW_DAGSTER_SQLITE_SYNCHRONOUS: off by default, normal or full) on each connection
     Dagster opens to a SQLite file under DAGSTER_HOME. Dagster's SQLite event log opens, commits and closes a
     connection per event and a ranged run records an event per partition and asset (a 20-year ticker ingest: 960),
@@ -24,12 +25,26 @@ def _sqlite_synchronous(dbapi_connection, _record) -> None:
     shared disk. Off: no fsync; an application crash loses nothing, an OS crash or a power failure during a run can
     leave the run history's database damaged (never the lake: its files are replaced atomically; a damaged home is
     removed and the runs re-run, they are idempotent). Set it to full to keep SQLite's durability."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    home = os.environ.get("DAGSTER_HOME")
-    files = [row[2] for row in dbapi_connection.execute("pragma database_list").fetchall() if row[2]]
-    if home and any(Path(f).resolve().is_relative_to(Path(home).resolve()) for f in files):
+    if isinstance(dbapi_connection, sqlite3.Connection) and record.info.get(_IN_HOME):
         dbapi_connection.execute(f"pragma synchronous = {sqlite_synchronous()}")
+
+
+_IN_HOME = "mdw_dagster_home"
+
+
+def _note_file(dialect, record, cargs, cparams) -> None:
+    """Before a SQLite connection opens: whether its file is under DAGSTER_HOME (SQLAlchemy's ``do_connect`` event
+    gets the file name; the ``connect`` event after it then needs no query to know)."""
+    home = os.environ.get("DAGSTER_HOME")
+    if dialect.name == "sqlite" and home:
+        file = cargs[0] if cargs else cparams.get("database", "")
+        record.info[_IN_HOME] = bool(file) and file != ":memory:" and _under(str(file), home)
+
+
+@functools.lru_cache(maxsize=4096)
+def _under(file: str, home: str) -> bool:
+    """Whether ``file`` is inside ``home`` (resolved once per pair: Dagster opens a connection per event)."""
+    return Path(file).resolve().is_relative_to(Path(home).resolve())
 
 
 def sqlite_synchronous() -> str:
@@ -47,4 +62,5 @@ def apply() -> None:
 
     sqlite_synchronous()
     if not sqlalchemy.event.contains(sqlalchemy.engine.Engine, "connect", _sqlite_synchronous):
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "do_connect", _note_file)
         sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", _sqlite_synchronous)
