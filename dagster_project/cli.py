@@ -37,7 +37,7 @@ from rich.table import Table
 
 from dagster_project import lake, landing, parallel_runs, pipeline, runner, sources, sqlmodels, storage
 from dagster_project.adapters import ticker_csv
-from dagster_project.defs.models.assets import models_for
+from dagster_project.defs.models.assets import ON_DEMAND, models_for
 from dagster_project.defs.sources.assets import SOURCE_ASSETS
 from dagster_project.defs.sources.partitions import MONTHS_PER_RUN
 from dagster_project.findings import SEVERITIES
@@ -251,14 +251,15 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     page_month = storage.month_of(dt.date.fromisoformat(PAGE_DATE))
     tickers_from, tickers_to = (storage.month_of(dt.date.fromisoformat(d)) for d in TICKER_HISTORY)
     banks = [a for s in CENTRAL_BANKS for a in SOURCE_ASSETS[s]]  # their bundled recordings, landed once
+    inst = _instance()  # one instance for both plans
     # each run builds the models of its months, so a blocking check failure stops them in that run
     results = _run_plan([
         (f"ticker_csv {storage.month_key(tickers_from)}..{storage.month_key(tickers_to)} + models",
          SOURCE_ASSETS["ticker_csv"] + models_for(["tickers"]), str(tickers_from), str(tickers_to)),
         (f"ecb + central banks {storage.month_key(first)}..{storage.month_key(last)} + models",
-         SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ["fx_cross_rates", "charts"],  # the view's metadata and the pictures, once
+         SOURCE_ASSETS["ecb"] + banks + models_for(["rates"]) + ON_DEMAND,  # the view's metadata and the pictures, once
          str(first), str(last)),
-    ])
+    ], inst=inst)
     # the page's month with every source that holds it: the central banks whose landed recordings cover that month
     # (the others would be steps and checks over no rows)
     page_days = storage.days_of([page_month])
@@ -266,7 +267,7 @@ def run(months: Annotated[int, typer.Option(help="Months of ECB history to load,
     results += _run_plan([
         (f"{len(holding)} sources {storage.month_key(page_month)} + models",
          [a for s in holding for a in SOURCE_ASSETS[s]] + models_for(["rates", "tickers"]), str(page_month), str(page_month)),
-    ])
+    ], inst=inst)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started)
     _next_steps()
@@ -330,9 +331,6 @@ def backfill(
     results = _run_plan(plan, inst=inst)
     _refresh_catalog()
     _summary(results, time.perf_counter() - started, months=storage.months_between(min(todo), max(todo)))
-
-
-ON_DEMAND = ["charts", "fx_cross_rates"]  # the unpartitioned model assets: what they show is drawn when asked
 
 
 @app.command()

@@ -380,6 +380,18 @@ def duckdb_setup(con: Any, lake: Any) -> None:
     con.execute(f"create or replace temporary secret mdw_lake (type s3, {names}, use_ssl {str(ssl).lower()})", options)
 
 
+def duckdb_session(lake: Any) -> Any:
+    """An in-memory DuckDB that reads and writes ``lake`` (``duckdb_setup``), its memory capped by MDW_DUCKDB_MEMORY_LIMIT
+    (default 1GB: larger sorts and windows spill to disk instead of growing the process; DuckDB's own default is 80% of
+    the machine's RAM), no progress bar (runs log to files)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
+    con.execute("set enable_progress_bar = false")
+    duckdb_setup(con, lake)
+    return con
+
+
 def duckdb_cli_init(lake: Any) -> str:
     """The same for the DuckDB CLI (``make sql``), as SQL it runs at start: the credentials are read there with
     ``getenv``, so they appear neither in the command line nor in a file."""

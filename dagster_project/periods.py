@@ -52,13 +52,10 @@ compaction) would add a catalog database to every reader and writer for less spe
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
-
-import duckdb
 
 from dagster_project import lake
 from dagster_project.lake import replacing, sql_literal
@@ -152,9 +149,8 @@ def rebuild(period: Period) -> None:
         if target.exists():
             target.unlink()
     else:
-        con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
+        con = lake.duckdb_session(period.months_root)
         try:
-            lake.duckdb_setup(con, period.months_root)
             listed = "[" + ", ".join(sql_literal(lake.shown(f)) for f in files) + "]"
             hive = ("hive_partitioning = true, hive_types = {'source': VARCHAR, 'month': VARCHAR}" if period.source
                     else "hive_partitioning = false")

@@ -20,9 +20,9 @@ CALENDAR_START = "1990-01-02"
 
 @lru_cache(maxsize=64)
 def calendar(exchange: str = "XNYS"):
-    """``exchange``'s calendar from 1990 to the end of next year. exchange_calendars (and pandas under it: ~0.5 s and
-    ~60 MB) is imported here, when an exchange's sessions are first needed: a run of the ECB or the central banks
-    (TARGET, weekdays) never pays for it."""
+    """``exchange``'s calendar from 1990 to the end of next year. exchange_calendars (~0.5 s) is imported here, when an
+    exchange's sessions are first needed, not by every process that imports the code location (``mdw --help``,
+    ``mdw sql``, the code server)."""
     import exchange_calendars as xcals
 
     today = dt.date.today()

@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -341,9 +340,7 @@ def connect(data_dir: Path, *, relative_to: Path | None = None, months: list[dt.
 
     Its memory is capped by MDW_DUCKDB_MEMORY_LIMIT (default 1GB): larger sorts and windows spill to disk
     instead of growing the process (DuckDB's own default is 80% of the machine's RAM)."""
-    con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
-    con.execute("set enable_progress_bar = false")  # runs log to files: no progress bar in them
-    lake.duckdb_setup(con, data_dir)
+    con = lake.duckdb_session(data_dir)
     # the whole history: one listing of the warehouse for every view; a window of months: a short listing per relation
     with lake.snapshot(data_dir / "warehouse") if months is None else contextlib.nullcontext():
         statements = view_statements(data_dir, relative_to=relative_to, months=months, reads=reads)
@@ -402,9 +399,8 @@ def _chunks(data_dir: Path, name: str, months: list[dt.date]) -> list[list[dt.da
     files = storage.files_of_months(data_dir / "warehouse" / MART_CONFIG[name].dataset, months)
     if len(months) <= 1 or not files:
         return [months] if months else []
-    con = duckdb.connect(":memory:")
+    con = lake.duckdb_session(data_dir)
     try:
-        lake.duckdb_setup(con, data_dir)
         counts = con.execute("select file_name, num_rows from parquet_file_metadata($files)",
                              {"files": [lake.shown(f) if lake.is_remote(f) else str(f) for f in files]}).fetchall()
     finally:
@@ -442,10 +438,8 @@ def build_mart(data_dir: Path, name: str, months: list[dt.date] | None = None) -
         targets = sorted({t for chunk in _chunks(data_dir, name, months) for t in _write_months(data_dir, name, chunk)})
     written = mart_files(data_dir, name, targets)
     if written:
-        con = duckdb.connect(":memory:", config={"memory_limit": os.environ.get("MDW_DUCKDB_MEMORY_LIMIT", "1GB")})
+        con = lake.duckdb_session(data_dir)
         try:
-            con.execute("set enable_progress_bar = false")
-            lake.duckdb_setup(con, data_dir)
             built = f"read_parquet([{', '.join(sql_literal(str(p)) for p in written)}])"
             rows, first, last = con.execute(
                 f"select count(*), min({key})::varchar, max({key})::varchar from {built}").fetchone()

@@ -115,9 +115,8 @@ def _mart_asset(name: str) -> dg.AssetsDefinition:
 @dg.asset(name="fx_cross_rates", group_name="models", kinds={"duckdb"}, deps=sorted(sqlmodels.inputs_of("fx_cross_rates")),
           description="Every pair of a source's currencies per date (units of quote per 1 base), a view computed on demand.")
 def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    built = sqlmodels.mart_files(warehouse.lake, "fx_rates")
-    newest = [storage.month_from_folder(built[-1].parent.name)] if built else None
-    con = sqlmodels.connect(warehouse.lake, months=newest)  # the newest month's files, not the whole history
+    newest = _newest_month(warehouse.lake, "fx_rates")
+    con = sqlmodels.connect(warehouse.lake, months=[newest] if newest else None)  # the newest month's files, not the whole history
     pairs = con.execute(
         "select source, max(date)::varchar as date, count(*) as pairs from fx_cross_rates "
         "where (source, date) in (select source, max(date) from fx_rates group by source) group by source order by source"
@@ -127,6 +126,12 @@ def fx_cross_rates(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
         "pairs_on_newest_date": metadata.table(pairs),
         "sql": dg.MetadataValue.md(f"```sql\n{sqlmodels.model_sql('fx_cross_rates')}\n```"),
     })
+
+
+def _newest_month(data_dir, mart: str):
+    """The newest month ``mart`` has a file of (a listing, no read), or None."""
+    built = sqlmodels.mart_files(data_dir, mart)
+    return max(storage.month_from_folder(path.parent.name) for path in built) if built else None
 
 
 CHARTED = ("fx_rates", "fx_daily_change", "ticker_quotes")  # the marts `charts` draws, each up to its newest month
@@ -140,17 +145,16 @@ CHARTED = ("fx_rates", "fx_daily_change", "ticker_quotes")  # the marts `charts`
 def charts_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     meta: dict = {}
     for mart in CHARTED:
-        built = sqlmodels.mart_files(warehouse.lake, mart)
-        if not built:
-            continue
-        newest = max(storage.month_from_folder(path.parent.name) for path in built)
-        meta.update({f"{mart}_{key}": value for key, value in _pictures(mart, warehouse.lake, [newest]).items()})
+        if newest := _newest_month(warehouse.lake, mart):
+            meta.update({f"{mart}_{key}": value for key, value in _pictures(mart, warehouse.lake, [newest]).items()})
     context.log.info(f"{sum(1 for key in meta if key.endswith('_file'))} chart(s) drawn")
     return dg.MaterializeResult(metadata=meta)
 
 
 MART_ASSETS = [_mart_asset(name) for name in sqlmodels.MARTS]
-MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), "fx_cross_rates", "charts"]
+ON_DEMAND_ASSETS = [fx_cross_rates, charts_asset]  # unpartitioned: what they show is drawn from the warehouse when asked
+ON_DEMAND = [a.key.to_user_string() for a in ON_DEMAND_ASSETS]
+MODEL_ASSETS = [*(a.key.to_user_string() for a in MART_ASSETS), *ON_DEMAND]
 # fx_cross_rates is a view: materializing it only records its metadata, so `mdw run` and the UI do it,
 # not every scheduled run or backfill chunk
 def models_for(datasets) -> list[str]:

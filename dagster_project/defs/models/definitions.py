@@ -1,5 +1,5 @@
 import dagster as dg
 
-from dagster_project.defs.models.assets import MART_ASSETS, charts_asset, fx_cross_rates
+from dagster_project.defs.models.assets import MART_ASSETS, ON_DEMAND_ASSETS
 
-defs = dg.Definitions(assets=[*MART_ASSETS, fx_cross_rates, charts_asset])
+defs = dg.Definitions(assets=[*MART_ASSETS, *ON_DEMAND_ASSETS])
